@@ -1,0 +1,66 @@
+namespace Sparsity;
+
+/// <summary>
+/// Base of allocations that fix a kept count per layer from shapes alone and then keep each layer's
+/// top-k scores (<see cref="LayerWiseAllocation"/>, <see cref="ErkAllocation"/>).
+/// </summary>
+public abstract class PerLayerAllocation : ISparsityAllocation
+{
+    /// <summary>Creates the allocation.</summary>
+    /// <param name="allowEmptyLayers">When false (default), every layer keeps at least one weight.</param>
+    protected PerLayerAllocation(bool allowEmptyLayers) => AllowEmptyLayers = allowEmptyLayers;
+
+    /// <summary>When false, every layer keeps at least one weight.</summary>
+    public bool AllowEmptyLayers { get; }
+
+    /// <inheritdoc />
+    public abstract string Name { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, long> KeptCounts(ScoreSet scores, double sparsity)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        SparsityBudget.Validate(sparsity, nameof(sparsity));
+        var totals = scores.Names.Select(n => (n, scores[n].numel(), scores[n].shape)).ToList();
+        var counts = ComputeKeptCounts(totals.Select(t => new LayerShape(t.n, t.shape)).ToList(), sparsity);
+        return scores.Names.Zip(counts).ToDictionary(p => p.First, p => p.Second);
+    }
+
+    /// <inheritdoc />
+    public MaskSet Allocate(ScoreSet scores, double sparsity)
+    {
+        var counts = KeptCounts(scores, sparsity);
+        var masks = new List<KeyValuePair<string, TorchSharp.torch.Tensor>>(scores.LayerCount);
+        try
+        {
+            foreach (var name in scores.Names)
+            {
+                masks.Add(KeyValuePair.Create(name, TopKSelection.KeepTopK(scores[name], counts[name])));
+            }
+
+            return new MaskSet(masks);
+        }
+        catch
+        {
+            masks.ForEach(m => m.Value.Dispose());
+            throw;
+        }
+    }
+
+    /// <summary>Kept count per layer (same order as <paramref name="layers"/>).</summary>
+    /// <param name="layers">Name and shape of every layer.</param>
+    /// <param name="sparsity">Validated target sparsity.</param>
+    private protected abstract long[] ComputeKeptCounts(IReadOnlyList<LayerShape> layers, double sparsity);
+
+    /// <summary>Raises zero counts to one unless empty layers are allowed.</summary>
+    private protected long[] GuardEmpty(long[] counts) =>
+        AllowEmptyLayers ? counts : counts.Select(c => Math.Max(c, 1)).ToArray();
+
+    /// <summary>A layer's name and weight shape.</summary>
+    /// <param name="Name">The parameter's state-dict key.</param>
+    /// <param name="Shape">The weight's shape.</param>
+    private protected sealed record LayerShape(string Name, long[] Shape)
+    {
+        public long Count => Shape.Aggregate(1L, (a, b) => a * b);
+    }
+}
