@@ -1,0 +1,80 @@
+using Sparsity.IO;
+using static TorchSharp.torch;
+
+namespace Sparsity;
+
+/// <summary>Saving and loading of mask sets as safetensors.</summary>
+public sealed partial class MaskSet
+{
+    /// <summary>Suffix of a mask's key in a file: <c>fc1.weight_mask</c>, the name <c>torch.nn.utils.prune</c> uses.</summary>
+    public const string KeySuffix = "_mask";
+
+    private const string FormatKey = "format";
+    private const string FormatVersionKey = "format_version";
+    private const string FormatName = "sparsity.maskset";
+
+    /// <summary>
+    /// Saves every mask as a BOOL tensor under <c>&lt;parameter&gt;_mask</c>, with metadata
+    /// <c>format = sparsity.maskset</c>, <c>format_version = 1</c> and the caller's entries. PyTorch reads it
+    /// with <c>safetensors.torch.load_file</c>. Written to a temporary name, then renamed.
+    /// </summary>
+    /// <param name="path">Target file.</param>
+    /// <param name="metadata">Extra string pairs (may not redefine <c>format</c> or <c>format_version</c>).</param>
+    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var all = new Dictionary<string, string>(StringComparer.Ordinal) { [FormatKey] = FormatName, [FormatVersionKey] = "1" };
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            if (!all.TryAdd(key, value))
+            {
+                throw new ArgumentException($"Metadata key '{key}' is reserved by the mask file format.", nameof(metadata));
+            }
+        }
+
+        SafeTensorsWriter.Write(path, Entries.Select(e => KeyValuePair.Create(e.Key + KeySuffix, e.Value)), all);
+    }
+
+    /// <summary>
+    /// Loads every <c>*_mask</c> tensor of a safetensors file (BOOL, or U8 holding 0/1 as some PyTorch code
+    /// saves them), in file order, named without the suffix.
+    /// </summary>
+    /// <param name="path">A file written by <see cref="Save"/> or by PyTorch.</param>
+    /// <param name="device">Where to put the masks; CPU when null.</param>
+    /// <exception cref="SparsityFormatException">No mask in the file, or a U8 mask with values other than 0/1.</exception>
+    public static MaskSet Load(string path, Device? device = null)
+    {
+        using var reader = SafeTensorsReader.Open(path);
+        var maskInfos = reader.Tensors.Where(t => t.Name.EndsWith(KeySuffix, StringComparison.Ordinal) && t.Name.Length > KeySuffix.Length).ToList();
+        if (maskInfos.Count == 0)
+        {
+            throw new SparsityFormatException(path, $"no '*{KeySuffix}' tensor found; the file holds: {string.Join(", ", reader.Tensors.Select(t => t.Name))}.");
+        }
+
+        var masks = new List<KeyValuePair<string, Tensor>>();
+        try
+        {
+            foreach (var info in maskInfos)
+            {
+                if (info.DType is not (SafeTensorsDType.Bool or SafeTensorsDType.U8))
+                {
+                    throw new SparsityFormatException(path, $"mask '{info.Name}' has dtype {info.DType.Name()}; masks are BOOL or U8.");
+                }
+
+                if (info.DType == SafeTensorsDType.U8 && reader.ReadBytes(info.Name).Any(b => b > 1))
+                {
+                    throw new SparsityFormatException(path, $"U8 mask '{info.Name}' holds values other than 0 and 1.");
+                }
+
+                using var raw = reader.ReadTensor(info.Name, device);
+                masks.Add(KeyValuePair.Create(info.Name[..^KeySuffix.Length], raw.to(ScalarType.Bool).clone().DetachFromDisposeScope()));
+            }
+
+            return new MaskSet(masks);
+        }
+        catch
+        {
+            masks.ForEach(m => m.Value.Dispose());
+            throw;
+        }
+    }
+}
