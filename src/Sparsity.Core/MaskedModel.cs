@@ -119,7 +119,7 @@ public sealed class MaskedModel : IDisposable
         var weight = p.Weight;
         var oldMask = _masks[name];
         var dense = _dense[name];
-        if (dense.device != weight.device)
+        if (!dense.device.SameAs(weight.device))
         {
             _dense[name] = dense.to(weight.device).DetachFromDisposeScope();
             dense.Dispose();

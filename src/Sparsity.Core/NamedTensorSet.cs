@@ -48,7 +48,7 @@ public abstract class NamedTensorSet : IDisposable
         var device = _tensors[_names[0]].device;
         foreach (var name in _names)
         {
-            if (_tensors[name].device != device)
+            if (!_tensors[name].device.SameAs(device))
             {
                 throw new ArgumentException(
                     $"The {kind} tensor '{name}' lives on {_tensors[name].device} but '{_names[0]}' on {device}; " +
@@ -146,7 +146,7 @@ public abstract class NamedTensorSet : IDisposable
     private static Tensor CloneOut(Tensor t, Device? device)
     {
         using var scope = NewDisposeScope();
-        var copy = device is null || device == t.device ? t.detach().clone() : t.detach().to(device).clone();
+        var copy = device is null || device.SameAs(t.device) ? t.detach().clone() : t.detach().to(device).clone();
         return copy.MoveToOuterDisposeScope();
     }
 }

@@ -31,6 +31,7 @@ public sealed class ParameterSelector
     {
         ArgumentNullException.ThrowIfNull(model);
         var candidates = new List<PrunableParameter>();
+        int found = 0;
         foreach (var (moduleName, module) in model.named_modules())
         {
             if (KindOf(module) is not { } kind || module.get_parameter("weight") is null)
@@ -38,6 +39,7 @@ public sealed class ParameterSelector
                 continue;
             }
 
+            found++;
             var name = moduleName.Length == 0 ? "weight" : moduleName + ".weight";
             if (_include.Length > 0 && !_include.Any(r => r.IsMatch(name)))
             {
@@ -58,7 +60,7 @@ public sealed class ParameterSelector
         if (selected.Count == 0)
         {
             throw new ArgumentException(
-                $"Model {model.GetType().Name} has no prunable weight: {candidates.Count} Conv/Linear weight(s) found, " +
+                $"Model {model.GetType().Name} has no prunable weight: {found} Conv/Linear weight(s) found, " +
                 "none left after the include/exclude patterns and the first/last-layer-dense options. " +
                 "Check ParameterSelectorOptions or the model.",
                 nameof(model));

@@ -11,12 +11,15 @@ namespace Sparsity;
 /// <remarks>
 /// Integer counts: each layer first gets ⌊d_l·n_l⌋; the remaining weights of the exact total go one each
 /// to the layers with the largest fractional parts (ties: earlier layer first), never above n_l. With
-/// <see cref="PerLayerAllocation.AllowEmptyLayers"/> false a layer with a zero count gets one weight, taken
+/// <c>allowEmptyLayers</c> false a layer with a zero count gets one weight, taken
 /// from the layer that keeps the most, so the total stays exact.
 /// </remarks>
 /// <param name="allowEmptyLayers">When false (default), every layer keeps at least one weight.</param>
-public sealed class ErkAllocation(bool allowEmptyLayers = false) : PerLayerAllocation(allowEmptyLayers)
+public sealed class ErkAllocation(bool allowEmptyLayers = false) : PerLayerAllocation
 {
+    /// <summary>When false, every layer keeps at least one weight.</summary>
+    public bool AllowEmptyLayers { get; } = allowEmptyLayers;
+
     /// <inheritdoc />
     public override string Name => "erk";
 

@@ -6,13 +6,6 @@ namespace Sparsity;
 /// </summary>
 public abstract class PerLayerAllocation : ISparsityAllocation
 {
-    /// <summary>Creates the allocation.</summary>
-    /// <param name="allowEmptyLayers">When false (default), every layer keeps at least one weight.</param>
-    protected PerLayerAllocation(bool allowEmptyLayers) => AllowEmptyLayers = allowEmptyLayers;
-
-    /// <summary>When false, every layer keeps at least one weight.</summary>
-    public bool AllowEmptyLayers { get; }
-
     /// <inheritdoc />
     public abstract string Name { get; }
 
@@ -21,8 +14,7 @@ public abstract class PerLayerAllocation : ISparsityAllocation
     {
         ArgumentNullException.ThrowIfNull(scores);
         SparsityBudget.Validate(sparsity, nameof(sparsity));
-        var totals = scores.Names.Select(n => (n, scores[n].numel(), scores[n].shape)).ToList();
-        var counts = ComputeKeptCounts(totals.Select(t => new LayerShape(t.n, t.shape)).ToList(), sparsity);
+        var counts = ComputeKeptCounts(scores.Names.Select(n => new LayerShape(n, scores[n].shape)).ToList(), sparsity);
         return scores.Names.Zip(counts).ToDictionary(p => p.First, p => p.Second);
     }
 
@@ -51,10 +43,6 @@ public abstract class PerLayerAllocation : ISparsityAllocation
     /// <param name="layers">Name and shape of every layer.</param>
     /// <param name="sparsity">Validated target sparsity.</param>
     private protected abstract long[] ComputeKeptCounts(IReadOnlyList<LayerShape> layers, double sparsity);
-
-    /// <summary>Raises zero counts to one unless empty layers are allowed.</summary>
-    private protected long[] GuardEmpty(long[] counts) =>
-        AllowEmptyLayers ? counts : counts.Select(c => Math.Max(c, 1)).ToArray();
 
     /// <summary>A layer's name and weight shape.</summary>
     /// <param name="Name">The parameter's state-dict key.</param>

@@ -39,10 +39,9 @@ internal static class TopKSelection
             var above = flat.gt(threshold);
             var equal = flat.eq(threshold);
             var needed = k - above.count_nonzero().item<long>();
-            // Keep the first `needed` ties in flat order.
-            var tieRank = equal.to(ScalarType.Int64).cumsum(0);
-            var keptTies = logical_and(equal, tieRank.le(needed));
-            result = logical_or(above, keptTies).reshape(scores.shape);
+            // Keep the first `needed` ties in flat order (nonzero returns ascending indices).
+            var tieIndices = equal.nonzero().flatten().narrow(0, 0, needed);
+            result = above.index_fill(0, tieIndices, true).reshape(scores.shape);
         }
 
         return result.MoveToOuterDisposeScope();
