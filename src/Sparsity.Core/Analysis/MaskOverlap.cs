@@ -38,7 +38,7 @@ public sealed record MaskOverlap(IReadOnlyList<LayerOverlap> Layers)
         {
             using var scope = NewDisposeScope();
             var theirs = b[name];
-            if (theirs.device != mine.device)
+            if (!theirs.device.SameAs(mine.device))
             {
                 theirs = theirs.to(mine.device);
             }

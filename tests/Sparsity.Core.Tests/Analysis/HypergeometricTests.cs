@@ -75,11 +75,12 @@ public sealed class HypergeometricTests
     [Fact]
     public void ModerateCaseMatchesExactRationalSummationFarInTheTail()
     {
-        // n = 20 000, 10 % densities: x = 300 is ~21σ above μ = 200 (p ≈ 1e-13), x = 120 ~6σ below.
+        // n = 20 000, 10 % densities: x = 300 is ~7.5σ above μ = 200, x = 120 ~6σ below. The reference's own
+        // error is that of BigInteger.Log on numbers near e^6400 (about 1e-12 absolute).
         const long n = 20_000, k = 2_000;
         Close(Hypergeometric.LogSurvival(n, k, k, 300), ExactRational.LogHypergeometric(n, k, k, ExactRational.Range(300, k)), 1e-12, 0, "upper tail");
         Close(Hypergeometric.LogCdf(n, k, k, 120), ExactRational.LogHypergeometric(n, k, k, ExactRational.Range(0, 120)), 1e-12, 0, "lower tail");
-        Close(Hypergeometric.LogSurvival(n, k, k, 190), ExactRational.LogHypergeometric(n, k, k, ExactRational.Range(190, k)), 1e-12, 1e-14, "complement branch");
+        Close(Hypergeometric.LogSurvival(n, k, k, 190), ExactRational.LogHypergeometric(n, k, k, ExactRational.Range(190, k)), 0, 5e-12, "complement branch");
     }
 
     [Theory]

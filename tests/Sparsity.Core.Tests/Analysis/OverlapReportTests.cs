@@ -42,11 +42,11 @@ public sealed class OverlapReportTests
         var lines = report.ToMarkdown().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines[0].Should().Contain("layer-stratified").And.Contain("upper bound");
         lines[1].Should().StartWith("| layer | n | k1 | k2 | overlap X | X/k2 | chance k1/n | Jaccard | κ |");
-        lines.Should().HaveCount(5);
+        lines.Should().HaveCount(6, "title, header, separator, two layers, total");
         // a: X/k2 = 0.8, Jaccard 4/6, κ = (4 − 2.5)/2.5 = 0.6, Hamming 2, μ 2.5, z = 1.5/√(625/900) = 1.8;
-        // log10 P(X ≥ 4) = log10(26/252) = −0.986.
-        lines[3].Should().Be("| a | 10 | 5 | 5 | 4 | 0.8000 | 0.5000 | 0.6667 | 0.6000 | 2 | 2.50 | 1.80 | -0.986 | -0.724 |");
-        lines[4].Should().StartWith("| total | 20 | 6 | 6 | 5 | 0.8333 | 0.3000 | 0.7143 |").And.Contain("| ≤ -");
+        // log10 P(X ≥ 4) = log10(26/252) = −0.986; Šidák over 2 layers: log10(1 − (1 − 26/252)²) = −0.708.
+        lines[3].Should().Be("| a | 10 | 5 | 5 | 4 | 0.8000 | 0.5000 | 0.6667 | 0.6000 | 2 | 2.50 | 1.80 | -0.986 | -0.708 |");
+        lines[5].Should().StartWith("| total | 20 | 6 | 6 | 5 | 0.8333 | 0.3000 | 0.7143 |").And.Contain("| ≤ -");
     }
 
     [Fact]
