@@ -183,7 +183,7 @@ public static partial class Hypergeometric
             _k2 = draws;
             Lo = Math.Max(0, successes + draws - population);
             Hi = Math.Min(successes, draws);
-            // ⌊(k₁ + 1)(k₂ + 1)/(n + 2)⌋ without overflowing long: exact in decimal-free integer arithmetic.
+            // ⌊(k₁ + 1)(k₂ + 1)/(n + 2)⌋ in exact integer arithmetic (the product needs 128 bits beyond ~3e9).
             Mode = (long)(((Int128)(successes + 1) * (draws + 1)) / (population + 2));
         }
 
