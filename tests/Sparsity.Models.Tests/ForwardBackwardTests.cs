@@ -143,4 +143,20 @@ public class ForwardBackwardTests
             y.allclose(x.relu(), rtol: 0, atol: 1e-6).Should().BeTrue();
         }
     }
+    [Theory]
+    [MemberData(nameof(AllNames))]
+    public void Moving_to_another_dtype_reaches_every_parameter_and_buffer(string name)
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(8);
+        using var model = ReferenceModels.Create(name, 1, 10);
+        model.to(ScalarType.Float64);
+        model.parameters().Should().OnlyContain(p => p.dtype == ScalarType.Float64);
+        model.named_buffers().Where(b => !b.name.EndsWith("num_batches_tracked"))
+            .Should().NotContain(b => b.buffer.dtype != ScalarType.Float64);
+        using var noGrad = torch.no_grad();
+        var output = model.call(torch.randn(2, 1, 28, 28, dtype: ScalarType.Float64));
+        output.dtype.Should().Be(ScalarType.Float64);
+        output.shape.Should().Equal(2, 10);
+    }
 }
