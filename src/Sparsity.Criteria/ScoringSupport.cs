@@ -169,7 +169,7 @@ internal static class ScoringSupport
 
         var logits = temperature == 1.0 ? output : output / temperature;
         var loss = nn.functional.cross_entropy(logits, batch.Labels);
-        var value = loss.detach().item<double>();
+        var value = loss.detach().to_type(ScalarType.Float64).item<double>();
         if (!double.IsFinite(value))
         {
             throw new InvalidOperationException(

@@ -140,10 +140,11 @@ public sealed class SynFlowCriterion : IPruningCriterion
 
         ModelWorkingCopy.VerifyForwardUsesCopies(output, dtype);
         var r = output.sum();
-        if (!double.IsFinite(r.item<double>()))
+        var flow = r.detach().to_type(ScalarType.Float64).item<double>();
+        if (!double.IsFinite(flow))
         {
             throw new InvalidOperationException(
-                $"The synaptic flow R = {r.item<double>()} is not finite in {dtype}; use UseFloat64 = true or a shallower model.");
+                $"The synaptic flow R = {flow} is not finite in {dtype}; use UseFloat64 = true or a shallower model.");
         }
 
         var grads = autograd.grad([r], weights, allow_unused: true);

@@ -116,7 +116,7 @@ internal static class TestModels
         [W1[0, 0], W1[0, 1], W1[0, 2], W1[1, 0], W1[1, 1], W1[1, 2], W2[0, 0], W2[0, 1], W2[1, 0], W2[1, 1]];
 
     public static double[] Flat(ScoreSet scores, params string[] names) =>
-        names.SelectMany(n => scores[n].to(ScalarType.Float64).cpu().data<double>().ToArray()).ToArray();
+        names.SelectMany(n => scores[n].cpu().to_type(ScalarType.Float64).data<double>().ToArray()).ToArray();
 
     public static IReadOnlyList<PrunableParameter> Select(nn.Module model) => new ParameterSelector().Select(model);
 }
