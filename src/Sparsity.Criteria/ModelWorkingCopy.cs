@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace Sparsity.Criteria;
 
 /// <summary>
-/// Swaps every parameter and every floating-point buffer of a model for a detached working copy (optionally
-/// in another floating dtype), so that a scoring pass can change values, dtype, <c>requires_grad</c>, BN
+/// Swaps every parameter and every buffer of a model for a detached working copy (floating-point ones
+/// optionally in another floating dtype), so that a scoring pass can change values, dtype, <c>requires_grad</c>, BN
 /// running statistics and train/eval mode without touching the caller's tensors. <see cref="Dispose"/>
 /// puts the original objects back (the same <see cref="Parameter"/> instances, never written to) and restores
 /// every module's train/eval flag — also when scoring threw.
@@ -36,7 +36,7 @@ internal sealed class ModelWorkingCopy : IDisposable
     /// <summary>The working copy of a parameter or buffer by state-dict key (live in the model until disposal).</summary>
     public Tensor this[string name] => _copies.TryGetValue(name, out var t)
         ? t
-        : throw new KeyNotFoundException($"The model has no parameter or floating-point buffer '{name}'.");
+        : throw new KeyNotFoundException($"The model has no parameter or buffer '{name}'.");
 
     /// <summary>All working copies by state-dict key.</summary>
     public IReadOnlyDictionary<string, Tensor> Copies => _copies;
@@ -44,7 +44,7 @@ internal sealed class ModelWorkingCopy : IDisposable
     /// <summary>Swaps in working copies.</summary>
     /// <param name="model">The model.</param>
     /// <param name="dtype">Floating dtype of the copies; each tensor's own dtype when null.</param>
-    /// <param name="transform">Applied to every copy (in place, no grad) before it is swapped in, e.g. <c>abs_</c>.</param>
+    /// <param name="transform">Applied to every floating-point copy (in place, no grad) before it is swapped in, e.g. <c>abs_</c>.</param>
     public static ModelWorkingCopy Create(nn.Module model, ScalarType? dtype = null, Action<Tensor>? transform = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -84,16 +84,21 @@ internal sealed class ModelWorkingCopy : IDisposable
 
                 foreach (var (name, b) in module.named_buffers(recurse: false).ToList())
                 {
-                    if (!b.is_floating_point() || !seen.Add(b.Handle))
+                    if (!seen.Add(b.Handle))
                     {
                         continue;
                     }
 
+                    // Integer buffers (BatchNorm's num_batches_tracked) are copied too, but keep their dtype.
+                    var floating = b.is_floating_point();
                     Tensor replacement;
                     using (no_grad())
                     {
-                        replacement = (dtype is { } d && d != b.dtype ? b.detach().to(d) : b.detach().clone()).DetachFromDisposeScope();
-                        transform?.Invoke(replacement);
+                        replacement = (floating && dtype is { } d && d != b.dtype ? b.detach().to(d) : b.detach().clone()).DetachFromDisposeScope();
+                        if (floating)
+                        {
+                            transform?.Invoke(replacement);
+                        }
                     }
 
                     copy.SwapIn(module, name, b, replacement, isParameter: false);
