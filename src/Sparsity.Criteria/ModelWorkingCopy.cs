@@ -59,46 +59,65 @@ internal sealed class ModelWorkingCopy : IDisposable
 
             var modules = new List<(string Prefix, nn.Module Module)> { (string.Empty, model) };
             modules.AddRange(model.named_modules().Select(nm => (nm.name + ".", nm.module)));
-            var seen = new HashSet<IntPtr>();
+
+            // A module reachable under two paths is swapped once; a tensor shared by two modules (tied
+            // weights) gets one copy that both modules see. Every path name maps to that copy.
+            var visited = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
+            var replacements = new Dictionary<IntPtr, Tensor>();
             foreach (var (prefix, module) in modules)
             {
+                if (visited.TryGetValue(module, out var firstPrefix))
+                {
+                    foreach (var (name, _) in module.named_parameters(recurse: false))
+                    {
+                        copy._copies[prefix + name] = copy._copies[firstPrefix + name];
+                    }
+
+                    foreach (var (name, _) in module.named_buffers(recurse: false))
+                    {
+                        copy._copies[prefix + name] = copy._copies[firstPrefix + name];
+                    }
+
+                    continue;
+                }
+
+                visited[module] = prefix;
                 foreach (var (name, p) in module.named_parameters(recurse: false).ToList())
                 {
-                    if (!seen.Add(p.Handle))
+                    if (!replacements.TryGetValue(p.Handle, out var replacement))
                     {
-                        continue;
+                        Tensor data;
+                        using (no_grad())
+                        {
+                            data = (dtype is { } d && d != p.dtype ? p.detach().to(d) : p.detach().clone()).DetachFromDisposeScope();
+                            transform?.Invoke(data);
+                        }
+
+                        replacement = new Parameter(data, requires_grad: false);
+                        replacement.DetachFromDisposeScope();
+                        replacements[p.Handle] = replacement;
                     }
 
-                    Tensor data;
-                    using (no_grad())
-                    {
-                        data = (dtype is { } d && d != p.dtype ? p.detach().to(d) : p.detach().clone()).DetachFromDisposeScope();
-                        transform?.Invoke(data);
-                    }
-
-                    var replacement = new Parameter(data, requires_grad: false);
-                    replacement.DetachFromDisposeScope();
                     copy.SwapIn(module, name, p, replacement, isParameter: true);
                     copy._copies[prefix + name] = replacement;
                 }
 
                 foreach (var (name, b) in module.named_buffers(recurse: false).ToList())
                 {
-                    if (!seen.Add(b.Handle))
+                    if (!replacements.TryGetValue(b.Handle, out var replacement))
                     {
-                        continue;
-                    }
-
-                    // Integer buffers (BatchNorm's num_batches_tracked) are copied too, but keep their dtype.
-                    var floating = b.is_floating_point();
-                    Tensor replacement;
-                    using (no_grad())
-                    {
-                        replacement = (floating && dtype is { } d && d != b.dtype ? b.detach().to(d) : b.detach().clone()).DetachFromDisposeScope();
-                        if (floating)
+                        // Integer buffers (BatchNorm's num_batches_tracked) are copied too, but keep their dtype.
+                        var floating = b.is_floating_point();
+                        using (no_grad())
                         {
-                            transform?.Invoke(replacement);
+                            replacement = (floating && dtype is { } d && d != b.dtype ? b.detach().to(d) : b.detach().clone()).DetachFromDisposeScope();
+                            if (floating)
+                            {
+                                transform?.Invoke(replacement);
+                            }
                         }
+
+                        replacements[b.Handle] = replacement;
                     }
 
                     copy.SwapIn(module, name, b, replacement, isParameter: false);
@@ -150,7 +169,7 @@ internal sealed class ModelWorkingCopy : IDisposable
             module.train(training);
         }
 
-        foreach (var t in _copies.Values)
+        foreach (var t in _copies.Values.Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>())
         {
             t.Dispose();
         }

@@ -133,18 +133,19 @@ internal static class ScoringSupport
     /// </summary>
     public static Tensor CrossEntropy(nn.Module model, Batch batch, int index, double temperature, string criterion)
     {
-        Tensor output;
-        try
-        {
-            output = ((nn.Module<Tensor, Tensor>)model).forward(batch.Inputs);
-        }
-        catch (InvalidCastException)
+        if (model is not nn.Module<Tensor, Tensor> forward)
         {
             throw new ArgumentException(
                 $"The {criterion} criterion needs a model with a single tensor input and output (nn.Module<Tensor, Tensor>); got {model.GetType().Name}.",
                 nameof(model));
         }
-        catch (Exception e) when (e is not OperationCanceledException and not ArgumentException)
+
+        Tensor output;
+        try
+        {
+            output = forward.forward(batch.Inputs);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new ArgumentException(
                 $"The model rejected batch {index} with inputs of shape [{string.Join(", ", batch.Inputs.shape)}]: {e.Message}",

@@ -90,3 +90,30 @@ public sealed class CriterionPropertyTests
         part["fc1.weight"].allclose(full["fc1.weight"], rtol: 1e-12, atol: 0).Should().BeTrue();
     }
 }
+
+[Collection(SequentialCollection.Name)]
+public sealed class SharedModuleTests
+{
+    [Fact]
+    public void ModuleUsedUnderTwoNamesSeesOneCopy()
+    {
+        torch.manual_seed(8);
+        var shared = nn.Linear(3, 3, dtype: ScalarType.Float64);
+        using var model = nn.Sequential(("a", shared), ("relu", nn.ReLU()), ("b", shared));
+        using var batch = new Batch(randn(5, 3, dtype: ScalarType.Float64), tensor(new long[] { 0, 1, 2, 1, 0 }));
+        var parameters = TestModels.Select(model);
+        parameters.Select(p => p.Name).Should().Equal("a.weight", "b.weight");
+
+        // Reference by plain autograd on the model itself: |w ⊙ ∂L/∂w| with both uses of the shared weight.
+        var w = shared.weight!;
+        var loss = nn.functional.cross_entropy(model.forward(batch.Inputs), batch.Labels);
+        var g = autograd.grad([loss], [w])[0];
+        using var expected = (g * w).abs().detach();
+
+        using var snapshot = new ModelSnapshot(model);
+        using var scores = new SnipCriterion().Score(model, parameters, [batch], cancellationToken: Test.Ct);
+        scores["a.weight"].allclose(expected, rtol: 1e-12, atol: 0).Should().BeTrue();
+        scores["b.weight"].allclose(expected, rtol: 1e-12, atol: 0).Should().BeTrue();
+        snapshot.AssertUnchanged(model);
+    }
+}
