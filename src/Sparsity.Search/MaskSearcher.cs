@@ -46,6 +46,9 @@ public sealed class MaskSearcher
     /// <summary>The settings.</summary>
     public MaskSearchOptions Options { get; }
 
+    /// <summary>Test hook: called after every step's mask update (inside no_grad).</summary>
+    internal Action<MaskedModel, SearchState>? StepObserver { get; set; }
+
     /// <summary>The path of the checkpoint file inside <paramref name="folder"/>.</summary>
     /// <param name="folder">A checkpoint folder.</param>
     public static string CheckpointPath(string folder) => Path.Combine(folder, CheckpointFileName);
@@ -117,6 +120,7 @@ public sealed class MaskSearcher
         using var start = Options.ScoreInitializer.Initialize(initial);
         ValidateStart(start, initial.Mask);
         var state = SearchState.Start(start, initial.Mask, parameters, device);
+        state.WeightDigests = SearchCheckpoint.Digests(parameters);
         if (Options.CheckpointFolder is { } folder)
         {
             SearchCheckpoint.Write(CheckpointPath(folder), state, Options, model, parameters);
@@ -293,6 +297,7 @@ public sealed class MaskSearcher
             foreach (var (p, _) in flags)
             {
                 p.requires_grad = false;
+                p.grad = null; // a stale gradient (e.g. from pre-training) would leak into the first step
             }
 
             foreach (var p in parameters)
@@ -334,6 +339,8 @@ public sealed class MaskSearcher
                             accepted += a;
                             refused += r;
                         }
+
+                        StepObserver?.Invoke(masked, state);
                     }
 
                     steps++;

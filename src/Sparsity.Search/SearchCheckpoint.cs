@@ -7,7 +7,7 @@ namespace Sparsity.Search;
 
 /// <summary>
 /// The per-epoch checkpoint: one safetensors file (written atomically) with scores, momentum buffers,
-/// current and initial masks, tracked thresholds, the model's buffers (BatchNorm statistics), and JSON
+/// current masks (keys <c>&lt;param&gt;_mask</c>, so <see cref="MaskSet.Load"/> reads the file), initial masks, tracked thresholds, the model's buffers (BatchNorm statistics), and JSON
 /// metadata (epochs done, history, option fingerprint, digest of the searched weights).
 /// </summary>
 internal static class SearchCheckpoint
@@ -40,7 +40,7 @@ internal static class SearchCheckpoint
                 tensors.Add(new("momentum." + p.Name, m));
             }
 
-            tensors.Add(new("mask." + p.Name, (current ?? state.Masks)[p.Name]));
+            tensors.Add(new(p.Name + MaskSet.KeySuffix, (current ?? state.Masks)[p.Name]));
             tensors.Add(new("initial." + p.Name, state.InitialMasks[p.Name]));
             if (state.Trackers.TryGetValue(p.Name, out var t) && t.Threshold is { } tau)
             {
@@ -55,7 +55,7 @@ internal static class SearchCheckpoint
 
         var stats = state.Statistics();
         var meta = new Meta(Version, state.EpochsDone, options.Fingerprint(), parameters.Select(p => p.Name).ToArray(),
-            Digests(parameters, null),
+            state.WeightDigests,
             state.Trackers.ToDictionary(e => e.Key, e => e.Value.Delta),
             state.History, stats.CountHits, stats.BandHits, stats.ExactSelections);
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string> { [MetadataKey] = JsonSerializer.Serialize(meta) });
@@ -78,7 +78,7 @@ internal static class SearchCheckpoint
                 "options");
         }
 
-        var digests = Digests(parameters, null);
+        var digests = Digests(parameters);
         var changed = meta.WeightDigests.Where(e => !digests.TryGetValue(e.Key, out var d) || d != e.Value).Select(e => e.Key).ToList();
         if (changed.Count > 0)
         {
@@ -87,10 +87,11 @@ internal static class SearchCheckpoint
                 nameof(model));
         }
 
-        var masks = new MaskSet(parameters.Select(p => KeyValuePair.Create(p.Name, reader.ReadTensor("mask." + p.Name, device))).ToList());
+        var masks = new MaskSet(parameters.Select(p => KeyValuePair.Create(p.Name, reader.ReadTensor(p.Name + MaskSet.KeySuffix, device))).ToList());
         var initial = new MaskSet(parameters.Select(p => KeyValuePair.Create(p.Name, reader.ReadTensor("initial." + p.Name, device))).ToList());
         var state = SearchState.FromParts(initial, masks, parameters);
         state.EpochsDone = meta.EpochsDone;
+        state.WeightDigests = digests;
         state.History.AddRange(meta.History);
         state.PriorStatistics = new SelectionStatistics(meta.CountHits, meta.BandHits, meta.ExactSelections);
         foreach (var p in parameters)
@@ -148,14 +149,14 @@ internal static class SearchCheckpoint
         return meta;
     }
 
-    /// <summary>SHA-256 of each searched weight's dense values (float32, CPU, row-major).</summary>
-    private static Dictionary<string, string> Digests(IReadOnlyList<PrunableParameter> parameters, MaskedModel? masked)
+    /// <summary>SHA-256 of each searched weight's values (call while the weights are dense) (float32, CPU, row-major).</summary>
+    public static Dictionary<string, string> Digests(IReadOnlyList<PrunableParameter> parameters)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in parameters)
         {
             using var scope = NewDisposeScope();
-            var w = (masked?.DenseWeight(p.Name) ?? p.Weight).detach().to(ScalarType.Float32).cpu().contiguous();
+            var w = p.Weight.detach().to(ScalarType.Float32).cpu().contiguous();
             var values = w.data<float>().ToArray();
             var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
             result[p.Name] = Convert.ToHexString(SHA256.HashData(bytes));

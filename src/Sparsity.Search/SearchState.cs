@@ -26,6 +26,9 @@ internal sealed class SearchState : IDisposable
 
     public int EpochsDone { get; set; }
 
+    /// <summary>SHA-256 of every searched dense weight (checked on resume).</summary>
+    public Dictionary<string, string> WeightDigests { get; set; } = new(StringComparer.Ordinal);
+
     public SelectionStatistics PriorStatistics { get; set; } = new(0, 0, 0);
 
     public static SearchState Start(InitialMask start, MaskSet initial, IReadOnlyList<PrunableParameter> parameters, Device device)
