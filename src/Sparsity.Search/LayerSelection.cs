@@ -68,10 +68,11 @@ internal static class LayerSelection
 /// movement.</para>
 /// <para>The result is always exactly <see cref="LayerSelection.ExactTopK"/>; the state only affects cost.</para>
 /// </remarks>
-internal sealed class ThresholdTracker : IDisposable
+internal sealed class ThresholdTracker : ILayerSelector
 {
     private const int MaxWidenings = 3;
     private Tensor? _tau;
+    private float? _pending;
 
     /// <summary>Creates a tracker for a layer of <paramref name="count"/> scores keeping <paramref name="kept"/>.</summary>
     public ThresholdTracker(long count, long kept)
@@ -92,7 +93,7 @@ internal sealed class ThresholdTracker : IDisposable
     public long Kept { get; }
 
     /// <summary>Band half-width δ.</summary>
-    public double Delta { get; set; }
+    public double Delta { get; private set; }
 
     /// <summary>The tracked threshold (0-d), or null before the first selection.</summary>
     public Tensor? Threshold => _tau;
@@ -106,12 +107,25 @@ internal sealed class ThresholdTracker : IDisposable
     /// <summary>Steps that needed an exact selection over the layer.</summary>
     public long ExactSelections { get; private set; }
 
-    /// <summary>Restores a saved state (threshold value and band width).</summary>
-    public void Restore(Tensor threshold, double delta)
+    /// <inheritdoc />
+    public float? ThresholdValue => _tau is null ? _pending : _tau.item<float>();
+
+    /// <inheritdoc />
+    public void Restore(float threshold, double delta)
     {
         _tau?.Dispose();
-        _tau = threshold.detach().clone().DetachFromDisposeScope();
+        _tau = null;
+        _pending = threshold;
         Delta = delta;
+    }
+
+    /// <inheritdoc />
+    public SwapProposal Propose(Tensor flatScores, Tensor flatMask)
+    {
+        var top = Select(flatScores);
+        var index = top.Mask.logical_xor(flatMask).nonzero().flatten();
+        var wasKept = flatMask.index_select(0, index);
+        return new SwapProposal(index.masked_select(wasKept.logical_not()), index.masked_select(wasKept), top.BoundaryTie);
     }
 
     /// <summary>
@@ -125,6 +139,12 @@ internal sealed class ThresholdTracker : IDisposable
         {
             CountHits++;
             return new TopK(ones_like(flat, ScalarType.Bool), false, tensor(float.NegativeInfinity, flat.dtype, flat.device));
+        }
+
+        if (_tau is null && _pending is { } pending)
+        {
+            _tau = tensor(pending, flat.dtype, flat.device).DetachFromDisposeScope();
+            _pending = null;
         }
 
         if (_tau is null)

@@ -460,17 +460,14 @@ public sealed class MaskSearcher
         }
 
         var flat = state.Scores[p.Name].view(-1);
-        var mask = masked.Mask(p.Name).view(-1);
-        var top = tracker.Select(flat);
-        var diff = top.Mask.logical_xor(mask);
-        long pairs = diff.count_nonzero().item<long>() / 2;
+        var proposal = tracker.Propose(flat, masked.Mask(p.Name).view(-1));
+        long pairs = proposal.Pairs;
         if (pairs == 0)
         {
             return (0, 0);
         }
 
-        var proposal = new LayerProposal(p.Name, tracker.Count, tracker.Kept, pairs, top.BoundaryTie, epoch, Options.Epochs);
-        long m = Options.Restriction.AcceptedPairs(proposal);
+        long m = Options.Restriction.AcceptedPairs(new LayerProposal(p.Name, tracker.Count, tracker.Kept, pairs, proposal.BoundaryTie, epoch, Options.Epochs));
         if (m < 0 || m > pairs)
         {
             throw new InvalidOperationException(
@@ -482,22 +479,17 @@ public sealed class MaskSearcher
             return (0, 2 * pairs);
         }
 
-        Tensor next;
-        if (m == pairs)
-        {
-            next = top.Mask;
-        }
-        else
+        var revive = proposal.Revive;
+        var drop = proposal.Drop;
+        if (m < pairs)
         {
             // Revive the m highest-scoring proposed revivals, drop the m lowest-scoring proposed drops.
-            var revive = diff.logical_and(top.Mask);
-            var drop = diff.logical_and(mask);
-            var up = where(revive, flat, tensor(float.NegativeInfinity, flat.dtype, flat.device)).topk((int)m).indexes;
-            var down = where(drop, flat, tensor(float.PositiveInfinity, flat.dtype, flat.device)).topk((int)m, largest: false).indexes;
-            next = mask.index_fill(0, up, true).index_fill_(0, down, false);
+            revive = revive.index_select(0, flat.index_select(0, revive).topk((int)m).indexes);
+            drop = drop.index_select(0, flat.index_select(0, drop).topk((int)m, largest: false).indexes);
         }
 
-        masked.SetMask(p.Name, next.view(p.Weight.shape));
+        masked.SetMaskAt(p.Name, drop, keep: false);
+        masked.SetMaskAt(p.Name, revive, keep: true);
         return (2 * m, 2 * (pairs - m));
     }
 

@@ -42,9 +42,9 @@ internal static class SearchCheckpoint
 
             tensors.Add(new(p.Name + MaskSet.KeySuffix, (current ?? state.Masks)[p.Name]));
             tensors.Add(new("initial." + p.Name, state.InitialMasks[p.Name]));
-            if (state.Trackers.TryGetValue(p.Name, out var t) && t.Threshold is { } tau)
+            if (state.Trackers.TryGetValue(p.Name, out var t) && t.ThresholdValue is { } tau)
             {
-                tensors.Add(new("threshold." + p.Name, tau.reshape(1)));
+                tensors.Add(new("threshold." + p.Name, tensor(new[] { tau })));
             }
         }
 
@@ -104,9 +104,8 @@ internal static class SearchCheckpoint
 
             if (state.Trackers.TryGetValue(p.Name, out var tracker) && reader.Contains("threshold." + p.Name))
             {
-                using var tau = reader.ReadTensor("threshold." + p.Name, device);
-                using var scalar = tau.reshape(Array.Empty<long>());
-                tracker.Restore(scalar, meta.Deltas.GetValueOrDefault(p.Name));
+                using var tau = reader.ReadTensor("threshold." + p.Name);
+                tracker.Restore(tau.data<float>()[0], meta.Deltas.GetValueOrDefault(p.Name));
             }
         }
 

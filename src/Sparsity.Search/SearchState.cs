@@ -15,7 +15,7 @@ internal sealed class SearchState : IDisposable
 
     public Dictionary<string, Tensor> Momentum { get; } = new(StringComparer.Ordinal);
 
-    public Dictionary<string, ThresholdTracker> Trackers { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, ILayerSelector> Trackers { get; } = new(StringComparer.Ordinal);
 
     public MaskSet InitialMasks { get; }
 
@@ -79,12 +79,18 @@ internal sealed class SearchState : IDisposable
         Masks.Dispose();
     }
 
+    /// <summary>Use the tensor selector even on CPU (tests compare both paths).</summary>
+    public static bool ForceTensorSelector { get; set; }
+
     private void AddTracker(PrunableParameter p)
     {
         long kept = Masks.KeptIn(p.Name);
         if (kept > 0)
         {
-            Trackers[p.Name] = new ThresholdTracker(p.Count, kept);
+            var onCpu = Masks[p.Name].device.type == TorchSharp.DeviceType.CPU;
+            Trackers[p.Name] = onCpu && !ForceTensorSelector && p.Count <= int.MaxValue
+                ? new CpuThresholdTracker(p.Count, kept)
+                : new ThresholdTracker(p.Count, kept);
         }
     }
 }

@@ -153,6 +153,71 @@ public sealed class MaskSearcherTests
     }
 
     [Fact]
+    public void CpuAndTensorSelectorsGiveTheSameSearch()
+    {
+        SearchResult Run(bool forceTensor)
+        {
+            var (model, train, _) = PretrainedMlp();
+            using var _m = model;
+            using var _t = train;
+            using var initial = Fixtures.Magnitude(model, 0.9);
+            SearchState.ForceTensorSelector = forceTensor;
+            try
+            {
+                return new MaskSearcher(Quick with { Restriction = new ShortRestriction(RestrictionSchedule.Decaying) }).Search(model, initial, train);
+            }
+            finally
+            {
+                SearchState.ForceTensorSelector = false;
+            }
+        }
+
+        using var cpu = Run(false);
+        using var tensorPath = Run(true);
+        cpu.Masks.Equals(tensorPath.Masks).Should().BeTrue();
+        cpu.History.Select(h => (h.FlipsAccepted, h.FlipsRefused)).Should().Equal(tensorPath.History.Select(h => (h.FlipsAccepted, h.FlipsRefused)));
+        cpu.History.Sum(h => h.FlipsAccepted).Should().BeGreaterThan(0);
+    }
+
+    [Fact]
+    public void SetMaskAtEqualsSetMaskWithTheSameMask()
+    {
+        var model = Fixtures.Mlp(4);
+        using var _m = model;
+        using var twin = Fixtures.Mlp(4);
+        var parameters = Fixtures.Parameters(model);
+        using var initial = Fixtures.Magnitude(model, 0.7);
+        using var a = MaskedModel.Attach(model, initial.Mask, parameters);
+        using var b = MaskedModel.Attach(twin, initial.Mask, Fixtures.Parameters(twin));
+        using (no_grad())
+        {
+            parameters[0].Weight.add_(0.5); // a "trained" live value at kept positions must be merged into D
+            Fixtures.Parameters(twin)[0].Weight.add_(0.5);
+            a.Reapply();
+            b.Reapply();
+        }
+
+        var name = parameters[0].Name;
+        using var flat = a.Mask(name).view(-1).clone();
+        var on = flat.logical_not().nonzero().flatten().narrow(0, 0, 5);
+        var off = flat.nonzero().flatten().narrow(0, 0, 7);
+        a.SetMaskAt(name, on, keep: true);
+        a.SetMaskAt(name, off, keep: false);
+        using var target = flat.index_fill(0, on, true).index_fill(0, off, false).view(a.Mask(name).shape);
+        b.SetMask(name, target);
+        Fixtures.Same(a.Mask(name), b.Mask(name)).Should().BeTrue();
+        // D is authoritative at pruned positions (at kept ones the live weight is).
+        using var pruned = a.Mask(name).logical_not();
+        Fixtures.Same(a.DenseWeight(name).mul(pruned), b.DenseWeight(name).mul(pruned)).Should().BeTrue();
+        Fixtures.Same(parameters[0].Weight, Fixtures.Parameters(twin)[0].Weight).Should().BeTrue();
+        var bad = () => a.SetMaskAt(name, tensor(new long[] { -1 }), true);
+        bad.Should().Throw<ArgumentException>().WithParameterName("positions");
+        a.Dispose();
+        b.Dispose();
+        Fixtures.Same(parameters[0].Weight, Fixtures.Parameters(twin)[0].Weight).Should().BeTrue("disposal restores the same dense weights");
+    }
+
+    [Fact]
     public void PretrainedWeightsFlagsAndModesAreUntouched()
     {
         var model = Fixtures.ConvBn(3);

@@ -40,6 +40,7 @@ public sealed class ThresholdTrackerTests
         var g = new Generator((ulong)seed);
         using var scores = randn(n, generator: g);
         using var tracker = new ThresholdTracker(n, k);
+        using var cpu = new CpuThresholdTracker(n, k);
         bool[] mask;
         using (var scope = NewDisposeScope())
         {
@@ -71,10 +72,40 @@ public sealed class ThresholdTrackerTests
             incremental.Mask.count_nonzero().item<long>().Should().Be(k);
             ties += exact.BoundaryTie ? 1 : 0;
 
+            // Both selectors propose exactly the swaps from the current mask to the exact top-k.
+            var top = incremental.Mask.data<bool>().ToArray();
+            using var maskTensor = tensor(mask);
+            foreach (var selector in new ILayerSelector[] { tracker, cpu })
+            {
+                if (selector == tracker)
+                {
+                    continue; // Select already advanced the tensor tracker this step; its Propose is Select + a diff
+                }
+
+                var proposal = selector.Propose(scores, maskTensor);
+                proposal.BoundaryTie.Should().Be(exact.BoundaryTie, $"step {step}");
+                var applied = (bool[])mask.Clone();
+                foreach (var i in proposal.Revive.data<long>().ToArray())
+                {
+                    applied[i].Should().BeFalse();
+                    applied[i] = true;
+                }
+
+                foreach (var i in proposal.Drop.data<long>().ToArray())
+                {
+                    applied[i].Should().BeTrue();
+                    applied[i] = false;
+                }
+
+                applied.Should().Equal(top, $"step {step}");
+            }
+
+            var tensorProposal = new ThresholdTracker(n, k).Propose(scores, maskTensor);
+            tensorProposal.Pairs.Should().Be(top.Zip(mask).Count(z => z.First != z.Second) / 2);
+
             // The short restriction (official schedule) applied to the proposal equals the official pop-up.
             var s = scores.data<float>().ToArray();
             var official = OfficialPopUp(s, mask, n - k);
-            var top = incremental.Mask.data<bool>().ToArray();
             long pairs = top.Zip(mask).Count(z => z.First != z.Second) / 2;
             long accepted = new ShortRestriction().AcceptedPairs(new LayerProposal("w", n, k, pairs, incremental.BoundaryTie, 0, 5));
             var ours = accepted == pairs && pairs > 0 ? top : mask;
@@ -85,6 +116,7 @@ public sealed class ThresholdTrackerTests
 
         ties.Should().BeGreaterThan(0, "the test must exercise the tie guard");
         (tracker.CountHits + tracker.BandHits).Should().BeGreaterThan(tracker.ExactSelections, "most steps must avoid a full selection");
+        (cpu.CountHits + cpu.BandHits).Should().BeGreaterThan(cpu.ExactSelections, "most steps must avoid a full selection");
     }
 
     [Fact]
