@@ -20,16 +20,3 @@ public enum BatchNormPolicy
     /// </summary>
     RecalibrateAfter,
 }
-
-/// <summary>How the learning rate of the scores changes over the search epochs.</summary>
-public enum LearningRateSchedule
-{
-    /// <summary>
-    /// Cosine annealing to 0, stepped per epoch (PyTorch <c>CosineAnnealingLR(T_max = epochs)</c>, η_min 0):
-    /// <c>lr_e = lr · (1 + cos(π e / E)) / 2</c> for epoch e = 0 … E−1. The official configs use it.
-    /// </summary>
-    Cosine,
-
-    /// <summary>The learning rate stays at its initial value.</summary>
-    Constant,
-}

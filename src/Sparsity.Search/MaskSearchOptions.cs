@@ -1,3 +1,4 @@
+using Sparsity.Training;
 using static TorchSharp.torch;
 
 namespace Sparsity.Search;
@@ -21,6 +22,8 @@ public sealed record MaskSearchOptions
     private readonly IScoreInitializer _scoreInitializer = OfficialScoreInitializer.Instance;
     private readonly ParameterSelectorOptions _parameters = new() { KeepLastLayerDense = true };
     private readonly int _initializerBatches = 1;
+    private readonly LearningRateSchedule _schedule = LearningRateSchedule.Cosine;
+    private readonly int _progressInterval = 50;
 
     /// <summary>Number of search epochs (≥ 1). Default 5.</summary>
     public int Epochs
@@ -53,8 +56,17 @@ public sealed record MaskSearchOptions
             : throw new ArgumentOutOfRangeException(nameof(WeightDecay), value, "WeightDecay must be a finite number ≥ 0.");
     }
 
-    /// <summary>Learning-rate schedule over the epochs. Default <see cref="LearningRateSchedule.Cosine"/>.</summary>
-    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
+    /// <summary>
+    /// Learning-rate schedule over the epochs: <see cref="LearningRateSchedule.Cosine"/> (default; PyTorch
+    /// <c>CosineAnnealingLR(T_max = epochs)</c> stepped per epoch, lr_e = lr·(1 + cos(π e/E))/2, as in the
+    /// official configs) or <see cref="LearningRateSchedule.Constant"/>. Step decay is not offered here.
+    /// </summary>
+    public LearningRateSchedule Schedule
+    {
+        get => _schedule;
+        init => _schedule = value is LearningRateSchedule.Cosine or LearningRateSchedule.Constant ? value
+            : throw new ArgumentOutOfRangeException(nameof(Schedule), value, "Schedule must be Cosine or Constant for a mask search.");
+    }
 
     /// <summary>Training batch size (≥ 1). Default 256.</summary>
     public int BatchSize
@@ -123,7 +135,12 @@ public sealed record MaskSearchOptions
     }
 
     /// <summary>Training steps between two <see cref="SearchProgress"/> reports (≥ 1). Default 50.</summary>
-    public int ProgressInterval { get; init; } = 50;
+    public int ProgressInterval
+    {
+        get => _progressInterval;
+        init => _progressInterval = value >= 1 ? value
+            : throw new ArgumentOutOfRangeException(nameof(ProgressInterval), value, "ProgressInterval must be at least 1.");
+    }
 
     /// <summary>The learning rate of epoch <paramref name="epoch"/> (0-based) under <see cref="Schedule"/>.</summary>
     /// <param name="epoch">The epoch, 0 ≤ epoch &lt; <see cref="Epochs"/>.</param>
@@ -142,11 +159,6 @@ public sealed record MaskSearchOptions
 
     internal void Validate()
     {
-        if (ProgressInterval < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ProgressInterval), ProgressInterval, "ProgressInterval must be at least 1.");
-        }
-
         if (CheckpointFolder is { } f && string.IsNullOrWhiteSpace(f))
         {
             throw new ArgumentException("CheckpointFolder must be null or a folder path.", nameof(CheckpointFolder));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sparsity.Data;
+using Sparsity.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -159,39 +160,6 @@ public sealed class MaskSearcher
         var device = PrepareDevice(model, parameters);
         var state = SearchCheckpoint.Read(path, Options, model, parameters, device);
         return Run(model, parameters, state, device, train, test, progress, cancellationToken);
-    }
-
-    /// <summary>Top-1 accuracy in percent of <paramref name="model"/> on <paramref name="data"/> (eval mode, no gradient).</summary>
-    /// <param name="model">The model (its train/eval mode is restored).</param>
-    /// <param name="data">The data.</param>
-    /// <param name="batchSize">Evaluation batch size.</param>
-    /// <param name="device">The model's device.</param>
-    /// <param name="cancellationToken">Checked between batches.</param>
-    public static double Evaluate(nn.Module<Tensor, Tensor> model, IDataset data, int batchSize, Device device, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(data);
-        var modes = TrainingModes.Capture(model);
-        model.eval();
-        try
-        {
-            using var noGrad = no_grad();
-            long correct = 0, total = 0;
-            foreach (var batch in data.Batches(batchSize, device))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var logits = model.call(batch.Inputs);
-                correct += logits.argmax(1).eq(batch.Labels).count_nonzero().item<long>();
-                total += batch.Count;
-            }
-
-            return total == 0 ? 0.0 : 100.0 * correct / total;
-        }
-        finally
-        {
-            modes.Restore();
-        }
     }
 
     internal static double Overlap(MaskSet initial, MaskSet final)
@@ -352,7 +320,7 @@ public sealed class MaskSearcher
 
                 watch.Stop();
                 double? accuracy = o.EvaluateEveryEpoch && test is not null
-                    ? Evaluate(model, test, o.EvaluationBatchSize, device, cancellationToken)
+                    ? Evaluator.Evaluate(model, test, o.EvaluationBatchSize, device, cancellationToken).Accuracy
                     : null;
                 using var current = masked.Snapshot();
                 var summary = new SearchEpoch(epoch + 1, lr, steps == 0 ? double.NaN : lossSum.item<double>() / steps, accuracy,
@@ -381,7 +349,7 @@ public sealed class MaskSearcher
                 Recalibrate(model, train, o.BatchSize, device, cancellationToken);
             }
 
-            double? final = test is not null ? Evaluate(model, test, o.EvaluationBatchSize, device, cancellationToken) : null;
+            double? final = test is not null ? Evaluator.Evaluate(model, test, o.EvaluationBatchSize, device, cancellationToken).Accuracy : null;
             var masks = masked.Snapshot();
             return new SearchResult(masks, state.CloneScores(), state.InitialMasks.Clone(), state.History.ToList(), o, final, state.Statistics());
         }

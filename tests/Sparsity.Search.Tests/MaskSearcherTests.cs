@@ -1,4 +1,5 @@
 using Sparsity.Data;
+using Sparsity.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -370,7 +371,7 @@ public sealed class MaskSearcherTests
         double magnitude;
         using (var masked = MaskedModel.Attach(model, initial.Mask, Fixtures.Parameters(model)))
         {
-            magnitude = MaskSearcher.Evaluate(model, test, 1000, CPU);
+            magnitude = Evaluator.Evaluate(model, test).Accuracy;
         }
 
         using var result = new MaskSearcher(new MaskSearchOptions { Epochs = 2, BatchSize = 64 }).Search(model, initial, train, test);
