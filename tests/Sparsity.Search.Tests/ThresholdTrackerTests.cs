@@ -34,6 +34,8 @@ public sealed class ThresholdTrackerTests
     [InlineData(3000, 1500, 3)]
     [InlineData(200, 1, 4)]
     [InlineData(200, 199, 5)]
+    [InlineData(1003, 97, 6)]
+    [InlineData(37, 5, 7)]
     public void IncrementalSelectionEqualsExactTopKAndTheOfficialRuleOverManySteps(int n, int k, int seed)
     {
         var rng = new Random(seed);
