@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Sparsity;
+using Sparsity.Criteria;
 using Sparsity.Data;
 using Sparsity.Models;
 using Sparsity.Samples;
@@ -55,7 +56,7 @@ Console.WriteLine($"dense {a.Model}: {pretrained.TestAccuracy:F2} % ({(pretraine
 
 // 2. Global magnitude mask over every Conv/Linear weight except the classifier (LJ budget), no retraining.
 var parameters = new ParameterSelector(new ParameterSelectorOptions { KeepLastLayerDense = true }).Select(model);
-using var initial = GlobalMagnitude.Initialize(parameters, a.Sparsity);
+using var initial = new CriterionMaskInitializer(new MagnitudeCriterion(), new GlobalAllocation(), a.Sparsity).Initialize(model, parameters, []);
 double magnitudeAccuracy;
 using (MaskedModel.Attach(model, initial.Mask, parameters))
 {
@@ -160,16 +161,6 @@ return 0;
 static JsonArray Array(IEnumerable<double> values) => new(values.Select(v => (JsonNode)v).ToArray());
 
 static string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
-
-/// <summary>Global magnitude initial mask: |W| scores, one threshold over the searched layers (LJ budget).</summary>
-internal static class GlobalMagnitude
-{
-    public static InitialMask Initialize(IReadOnlyList<PrunableParameter> parameters, double sparsity)
-    {
-        var scores = new ScoreSet(parameters.Select(p => KeyValuePair.Create(p.Name, p.Weight.detach().abs().clone())).ToList());
-        return new InitialMask(scores, new GlobalAllocation().Allocate(scores, sparsity));
-    }
-}
 
 /// <summary>Writes log lines to the console.</summary>
 internal sealed class ConsoleLogger<T> : ILogger<T>
