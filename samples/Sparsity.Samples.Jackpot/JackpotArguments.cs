@@ -25,6 +25,8 @@ internal sealed record JackpotArguments
           --bn update|freeze|recalibrate BatchNorm policy (default update, as the official code)
           --device cpu|cuda              device (default cpu)
           --resume                       continue the search from DIR/search if a checkpoint is there
+          --speed-rounds N               also time N interleaved dense and search epochs (same batch size) (default 0)
+          --threads N                    TorchSharp intra-op threads (default: libtorch's choice)
         """;
 
     public string Model { get; init; } = "lenet300";
@@ -56,6 +58,10 @@ internal sealed record JackpotArguments
     public Device Device { get; init; } = CPU;
 
     public bool Resume { get; init; }
+
+    public int SpeedRounds { get; init; }
+
+    public int? Threads { get; init; }
 
     public bool Help { get; init; }
 
@@ -110,6 +116,8 @@ internal sealed record JackpotArguments
                     a = a with { Device = d == "cpu" ? CPU : d == "cuda" ? CUDA : throw new ArgumentException("--device must be cpu or cuda.") };
                     break;
                 case "--resume": a = a with { Resume = true }; break;
+                case "--speed-rounds": a = a with { SpeedRounds = Int(Value(), "--speed-rounds", 0) }; break;
+                case "--threads": a = a with { Threads = Int(Value(), "--threads", 1) }; break;
                 case "--help" or "-h": a = a with { Help = true }; break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'.");
             }

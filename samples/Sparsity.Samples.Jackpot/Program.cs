@@ -9,6 +9,7 @@ using Sparsity.Samples;
 using Sparsity.Samples.Jackpot;
 using Sparsity.Search;
 using Sparsity.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 // Lottery-jackpot reproduction (issue 5):
@@ -35,6 +36,11 @@ if (a.Help)
 }
 
 using var cts = SampleConsole.CancelOnCtrlC();
+if (a.Threads is { } threads)
+{
+    set_num_threads(threads);
+}
+
 var device = a.Device;
 Directory.CreateDirectory(a.Out);
 
@@ -145,6 +151,11 @@ using (result)
             },
         },
     };
+    if (a.SpeedRounds > 0)
+    {
+        json["speed"] = SpeedCheck.Run(a, pretrained.Path, initial, data.Train, device, cts.Token);
+    }
+
     var path = Path.Combine(a.Out, "results.json");
     ResultFiles.WriteJson(path, json);
     SampleConsole.Table($"Lottery jackpot, {a.Model}, sparsity {a.Sparsity}, {data.Source}", ["", "test accuracy (%)", "s / epoch"],
@@ -161,6 +172,70 @@ return 0;
 static JsonArray Array(IEnumerable<double> values) => new(values.Select(v => (JsonNode)v).ToArray());
 
 static string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+
+/// <summary>
+/// Interleaved timing of a dense training epoch and a search epoch at the same batch size on copies of the
+/// pre-trained model (training passes only), so that machine load affects both alike.
+/// </summary>
+internal static class SpeedCheck
+{
+    public static JsonObject Run(JackpotArguments a, string weights, InitialMask initial, IDataset train, Device device, CancellationToken ct)
+    {
+        var dense = new List<double>();
+        var search = new List<double>();
+        for (int round = -1; round < a.SpeedRounds; round++) // round −1 warms up
+        {
+            using (var model = Fresh(a, weights, device))
+            {
+                var result = new Trainer().Train(model, train, null, TrainingOptions.ReferenceRecipe with
+                {
+                    Epochs = 1, BatchSize = a.BatchSize, Seed = a.Seed + round + 1, Device = device,
+                }, cancellationToken: ct);
+                if (round >= 0)
+                {
+                    dense.Add(result.Epochs[0].Seconds);
+                }
+            }
+
+            using (var model = Fresh(a, weights, device))
+            {
+                var options = new MaskSearchOptions
+                {
+                    Epochs = 1, BatchSize = a.BatchSize, Seed = a.Seed + round + 1, Device = device, EvaluateEveryEpoch = false,
+                    Restriction = a.Restriction, BatchNorm = a.BatchNorm,
+                };
+                using var result = new MaskSearcher(options).Search(model, initial, train, null, null, ct);
+                if (round >= 0)
+                {
+                    search.Add(result.History[0].Seconds);
+                }
+            }
+
+            if (round >= 0)
+            {
+                Console.WriteLine($"speed round {round + 1}: dense epoch {dense[^1]:F2} s, search epoch {search[^1]:F2} s");
+            }
+        }
+
+        double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
+        return new JsonObject
+        {
+            ["batch_size"] = a.BatchSize,
+            ["threads"] = get_num_threads(),
+            ["dense_seconds"] = new JsonArray(dense.Select(v => (JsonNode)v).ToArray()),
+            ["search_seconds"] = new JsonArray(search.Select(v => (JsonNode)v).ToArray()),
+            ["ratio_of_minima"] = search.Min() / dense.Min(),
+            ["ratio_of_medians"] = Median(search) / Median(dense),
+        };
+    }
+
+    private static nn.Module<Tensor, Tensor> Fresh(JackpotArguments a, string weights, Device device)
+    {
+        var model = ReferenceModels.Create(a.Model, 1, FashionMnist.ClassCount);
+        Sparsity.IO.StateDict.Load(model, weights, strict: false);
+        return device.type == TorchSharp.DeviceType.CPU ? model : model.to(device);
+    }
+}
 
 /// <summary>Writes log lines to the console.</summary>
 internal sealed class ConsoleLogger<T> : ILogger<T>
