@@ -26,10 +26,10 @@ internal sealed class JackpotReport(
             ]);
         foreach (var run in jackpots)
         {
-            SampleConsole.Table($"jackpot search at sparsity {JackpotJob.Format(run.Sparsity)} ({options.Restriction.Name} restriction, {options.Init} initialisation)",
+            SampleConsole.Table($"jackpot search at sparsity {JackpotJob.Format(run.Sparsity)} ({options.Restriction.Name} restriction, {options.Init} initialisation; epoch 0 = the magnitude mask)",
                 ["epoch", "test accuracy (%)", "train loss", "flips accepted", "flips refused", "overlap with initial", "seconds"],
                 [
-                    ["0 (magnitude)", F(run.MagnitudeAccuracy), "", "", "", "100.00 %", ""],
+                    ["0", F(run.MagnitudeAccuracy), "", "", "", "100.00 %", ""],
                     .. run.Search.History.Select(e => (IReadOnlyList<string>)[e.Epoch.ToString(CultureInfo.InvariantCulture), F(e.TestAccuracy ?? double.NaN), e.TrainLoss.ToString("F4", CultureInfo.InvariantCulture),
                         e.FlipsAccepted.ToString("N0", CultureInfo.InvariantCulture), e.FlipsRefused.ToString("N0", CultureInfo.InvariantCulture), $"{100 * e.OverlapWithInitial:F2} %", F(e.Seconds)]),
                 ]);
