@@ -33,7 +33,7 @@ internal sealed class JackpotJob(JackpotOptions options)
         var device = options.Device;
         using var data = options.Data switch
         {
-            null => FashionMnist.Load(Path.Combine(options.Out, ".embedded-subset-only"), device: CPU), // a folder that never exists → the subset
+            null => FashionMnist.LoadEmbedded(CPU),
             "auto" => FashionMnist.Load(device: CPU),
             var folder => FashionMnist.Load(folder, allowEmbedded: false, device: CPU),
         };
