@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Sparsity.Analysis;
 using Sparsity.Criteria;
 using Sparsity.Data;
@@ -30,6 +31,7 @@ internal sealed class JackpotJob(JackpotOptions options)
     private int RunSteps(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Out);
+        if (options.Threads is { } threads) set_num_threads(threads);
         var device = options.Device;
         using var data = options.Data switch
         {
@@ -75,7 +77,15 @@ internal sealed class JackpotJob(JackpotOptions options)
             }
 
             // 4 and 5. Tables, overlap reports, files and plots.
-            var report = new JackpotReport(options, data.Source, pretrained, criteria, jackpots, comparison.DenseStepSeconds);
+            JsonObject? speed = null;
+            if (options.SpeedRounds > 0)
+            {
+                using var initial = new CriterionMaskInitializer(new MagnitudeCriterion(), new GlobalAllocation(), options.Sparsities[0])
+                    .Initialize(model, new ParameterSelector(new MaskSearchOptions().Parameters).Select(model), [], cancellationToken);
+                speed = SpeedCheck.Run(options, pretrained.Path, initial, data.Train, cancellationToken);
+            }
+
+            var report = new JackpotReport(options, data.Source, pretrained, criteria, jackpots, comparison.DenseStepSeconds, speed);
             report.Print();
             report.Write();
             return 0;

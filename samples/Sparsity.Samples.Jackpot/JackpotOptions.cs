@@ -28,6 +28,8 @@ internal sealed record JackpotOptions
     public required IReadOnlyList<string> Criteria { get; init; }
     public required int ScoreBatches { get; init; }
     public required bool Resume { get; init; }
+    public required int SpeedRounds { get; init; }
+    public required int? Threads { get; init; }
 
     /// <summary>Builds the command; <paramref name="run"/> receives the parsed options.</summary>
     public static RootCommand Command(Func<JackpotOptions, CancellationToken, int> run)
@@ -77,13 +79,19 @@ internal sealed record JackpotOptions
         criteria.AcceptOnlyFromAmong(AllCriteria);
         var scoreBatches = Positive(new Option<int>("--score-batches") { Description = "Batches of 128 that SNIP and GraSP see", DefaultValueFactory = _ => 4 });
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted search from its checkpoint" };
+        var speedRounds = new Option<int>("--speed-rounds")
+        {
+            Description = "After the run, time this many interleaved dense and search epochs at the search batch size (0 = skip)",
+            DefaultValueFactory = _ => 0,
+        };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: libtorch's choice)" };
 
         var command = new RootCommand(
             "Lottery jackpots on Fashion-MNIST: pre-train (or reuse), compare pruning criteria without retraining, " +
             "search a jackpot mask from the magnitude mask, and write masks, results and plots.")
         {
             model, sparsity, epochs, seed, data, output, cache, denseEpochs, restriction, schedule, init, batchSize, lr, bn, device,
-            criteria, scoreBatches, resume,
+            criteria, scoreBatches, resume, speedRounds, threads,
         };
         command.SetAction((result, token) =>
         {
@@ -111,6 +119,8 @@ internal sealed record JackpotOptions
                 Criteria = result.GetValue(criteria)!.Distinct().ToList(),
                 ScoreBatches = result.GetValue(scoreBatches),
                 Resume = result.GetValue(resume),
+                SpeedRounds = Math.Max(0, result.GetValue(speedRounds)),
+                Threads = result.GetValue(threads),
             };
             return Task.FromResult(run(options, token));
         });

@@ -8,7 +8,7 @@ namespace Sparsity.Samples.Jackpot;
 /// <summary>Prints the main job's tables and writes its files: masks, results.json, results.csv and three plots.</summary>
 internal sealed class JackpotReport(
     JackpotOptions options, string dataSource, PretrainedModel dense, IReadOnlyList<CriterionResult> criteria, IReadOnlyList<JackpotRun> jackpots,
-    double denseStepSeconds)
+    double denseStepSeconds, JsonObject? speed)
 {
     private readonly Dictionary<(string, double), OverlapReport> _overlaps = criteria.ToDictionary(
         c => (c.Criterion, c.Sparsity),
@@ -130,6 +130,7 @@ internal sealed class JackpotReport(
                     });
                 }))))),
             ["dense_step_seconds"] = denseStepSeconds,
+            ["speed"] = speed,
             ["runs"] = new JsonArray(jackpots.Select(j => (JsonNode)new JsonObject
             {
                 ["sparsity"] = j.Sparsity,
