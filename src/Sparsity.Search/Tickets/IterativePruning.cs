@@ -110,7 +110,12 @@ public sealed class IterativePruning
         throw new InvalidOperationException($"No sparsity keeps exactly {kept} of {total} weights.");
     }
 
-    /// <summary>Default reinitialiser: seeded <c>reset_parameters()</c> of every module, global CPU RNG restored.</summary>
+    /// <summary>
+    /// Default reinitialiser: PyTorch's default initialisation of every Linear and Conv layer (weight
+    /// Kaiming-uniform with a = √5, bias U(−1/√fan_in, 1/√fan_in)), <c>reset_parameters()</c> of other
+    /// modules that have it (normalisation layers), from the global CPU RNG seeded with
+    /// <paramref name="seed"/>; the RNG's state is restored afterwards.
+    /// </summary>
     internal static void ResetParameters(nn.Module model, long seed)
     {
         using var saved = TorchSharp.torch.random.get_rng_state();
@@ -118,9 +123,28 @@ public sealed class IterativePruning
         {
             TorchSharp.torch.random.manual_seed(seed);
             using var noGrad = no_grad();
-            foreach (var module in model.modules())
+            foreach (var module in model.modules().Prepend(model))
             {
-                module.GetType().GetMethod("reset_parameters", Type.EmptyTypes)?.Invoke(module, null);
+                if (module is TorchSharp.Modules.Linear or TorchSharp.Modules.Conv1d or TorchSharp.Modules.Conv2d or TorchSharp.Modules.Conv3d)
+                {
+                    var weight = module.get_parameter("weight");
+                    if (weight is null)
+                    {
+                        continue;
+                    }
+
+                    nn.init.kaiming_uniform_(weight, Math.Sqrt(5));
+                    if (module.get_parameter("bias") is { } bias)
+                    {
+                        var (fanIn, _) = nn.init.CalculateFanInAndFanOut(weight);
+                        var bound = fanIn > 0 ? 1.0 / Math.Sqrt(fanIn) : 0.0;
+                        nn.init.uniform_(bias, -bound, bound);
+                    }
+                }
+                else
+                {
+                    module.GetType().GetMethod("reset_parameters", Type.EmptyTypes)?.Invoke(module, null);
+                }
             }
         }
         finally
