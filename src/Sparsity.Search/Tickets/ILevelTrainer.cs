@@ -23,6 +23,12 @@ public interface ILevelTrainer
     /// <summary>Optimiser steps per epoch (≥ 1).</summary>
     long StepsPerEpoch { get; }
 
+    /// <summary>
+    /// Whether <see cref="LevelTrainingRequest.StartStep"/> may fall inside an epoch. Trainers whose schedule
+    /// and data order are per epoch return false; step rewinding then has to land on an epoch boundary.
+    /// </summary>
+    bool CanStartMidEpoch { get; }
+
     /// <summary>Trains <see cref="LevelTrainingRequest.Model"/> in place for the requested segment.</summary>
     /// <param name="request">What to train and where in the schedule.</param>
     /// <param name="cancellationToken">Checked at least once per epoch.</param>
@@ -57,8 +63,8 @@ public sealed record LevelTrainingRequest
 
 /// <summary>Test accuracy after one epoch.</summary>
 /// <param name="Epoch">Schedule epoch (1-based: the epoch that just ended).</param>
-/// <param name="TestAccuracy">Fraction of test examples classified correctly, in [0, 1].</param>
-/// <param name="Seconds">Wall-clock seconds of the epoch (training and evaluation).</param>
+/// <param name="TestAccuracy">Top-1 test accuracy in percent (as the library's Evaluator reports it).</param>
+/// <param name="Seconds">Seconds of the epoch's training pass (evaluation excluded where the trainer can tell).</param>
 public sealed record EpochResult(int Epoch, double TestAccuracy, double Seconds);
 
 /// <summary>What an <see cref="ILevelTrainer"/> returns.</summary>

@@ -271,7 +271,7 @@ public sealed class IterativePruning
             _trained = ModelState.Capture(model);
             var record = Record(0, 0.0, true, _mask, result);
             _state.History.Add(record);
-            _log.LogInformation("Dense accuracy {Accuracy:P2} in {Seconds:F1} s.", record.TestAccuracy, record.Seconds);
+            _log.LogInformation("Dense accuracy {Accuracy:F2} % in {Seconds:F1} s.", record.TestAccuracy, record.Seconds);
             if (folder is not null)
             {
                 TicketCheckpoint.SaveTicket(Path.Combine(folder, TicketCheckpoint.TicketFileName(0)), _mask, _rewind ?? _trained, record with { TicketFile = TicketCheckpoint.TicketFileName(0) });
@@ -344,7 +344,7 @@ public sealed class IterativePruning
             var record = Record(level, fraction, true, next, result);
             if (_o.RateLadder is not null && dense - record.TestAccuracy > _o.LadderTolerance)
             {
-                _log.LogInformation("Level {Level} at fraction {Fraction} reaches {Accuracy:P2}, more than {Tolerance:P2} below dense {Dense:P2}: undone.",
+                _log.LogInformation("Level {Level} at fraction {Fraction} reaches {Accuracy:F2} %, more than {Tolerance} points below dense {Dense:F2} %: undone.",
                     level, fraction, record.TestAccuracy, _o.LadderTolerance, dense);
                 _state.History.Add(record with { Accepted = false });
                 _trained!.RestoreTo(model);
@@ -374,7 +374,7 @@ public sealed class IterativePruning
                 throw;
             }
 
-            _log.LogInformation("Level {Level}: density {Density:P2}, accuracy {Accuracy:P2} (dense {Dense:P2}).", level, record.Density, record.TestAccuracy, dense);
+            _log.LogInformation("Level {Level}: density {Density:P2}, accuracy {Accuracy:F2} % (dense {Dense:F2} %).", level, record.Density, record.TestAccuracy, dense);
             _state.History.Add(record);
             _mask!.Dispose();
             _mask = next;

@@ -67,8 +67,8 @@ public sealed record IterativePruningOptions
     /// </summary>
     public IReadOnlyList<double>? RateLadder { get; init; }
 
-    /// <summary>How far (accuracy as a fraction, 0.01 = one point) a level may fall below dense accuracy and still be kept. Default 0.01.</summary>
-    public double LadderTolerance { get; init; } = 0.01;
+    /// <summary>How many accuracy points (percent) a level may fall below the dense accuracy and still be kept. Default 1.0 (the extreme-ticket rule: gap ≤ 1 %).</summary>
+    public double LadderTolerance { get; init; } = 1.0;
 
     /// <summary>Data for data-dependent criteria (SNIP, GraSP); required when the criterion says <see cref="IPruningCriterion.RequiresData"/>.</summary>
     public IDataset? ScoringData { get; init; }
@@ -160,6 +160,10 @@ public sealed record IterativePruningOptions
             case RewindKind.Step when Rewind.Value < 0 || Rewind.Value >= totalSteps:
                 throw new ArgumentOutOfRangeException(nameof(Rewind), Rewind.Value,
                     $"Rewind step {Rewind.Value} must lie in [0, {totalSteps}) (the training has {totalSteps} steps).");
+            case RewindKind.Step when !trainer.CanStartMidEpoch && Rewind.Value % trainer.StepsPerEpoch != 0:
+                throw new ArgumentException(
+                    $"Rewind step {Rewind.Value} falls inside an epoch ({trainer.StepsPerEpoch} steps each), but this trainer starts only at epoch boundaries; use a multiple of {trainer.StepsPerEpoch} or RewindPoint.AtEpoch.",
+                    nameof(Rewind));
             case RewindKind.Initialization or RewindKind.FineTune or RewindKind.LearningRate when Rewind.Value != 0:
                 throw new ArgumentException($"Rewind {Rewind.Kind} takes no value; use the RewindPoint factories.", nameof(Rewind));
         }
@@ -189,9 +193,9 @@ public sealed record IterativePruningOptions
             }
         }
 
-        if (!(LadderTolerance >= 0.0 && LadderTolerance <= 1.0))
+        if (!(LadderTolerance >= 0.0 && LadderTolerance <= 100.0))
         {
-            throw new ArgumentOutOfRangeException(nameof(LadderTolerance), LadderTolerance, "LadderTolerance is an accuracy difference (fraction); use a value in [0, 1], e.g. 0.01 for one point.");
+            throw new ArgumentOutOfRangeException(nameof(LadderTolerance), LadderTolerance, "LadderTolerance is an accuracy difference in percentage points; use a value in [0, 100], e.g. 1.0 for one point.");
         }
 
         if (Criterion is { RequiresData: true } && ScoringData is null)

@@ -22,7 +22,7 @@ public enum TicketPhase
 /// <param name="Fraction">Fraction pruned at this level.</param>
 /// <param name="Density">Kept fraction of the prunable weights.</param>
 /// <param name="Epoch">Epoch just finished (schedule epoch, 1-based).</param>
-/// <param name="TestAccuracy">Test accuracy after that epoch.</param>
+/// <param name="TestAccuracy">Test accuracy (percent) after that epoch.</param>
 /// <param name="EpochIndex">Epochs finished in this segment (1-based).</param>
 /// <param name="EpochCount">Epochs in this segment.</param>
 public sealed record IterativePruningProgress(
@@ -64,7 +64,7 @@ public sealed class IterativePruningResult : IDisposable
     /// <summary>The dense run and the kept levels, in order.</summary>
     public IReadOnlyList<LevelRecord> Levels => History.Where(r => r.Accepted).ToList();
 
-    /// <summary>Test accuracy of the dense run.</summary>
+    /// <summary>Test accuracy (percent) of the dense run.</summary>
     public double DenseAccuracy => History[0].TestAccuracy;
 
     /// <summary>Training seconds of the dense run.</summary>

@@ -2,7 +2,7 @@ namespace Sparsity.Search.Tickets;
 
 /// <summary>One control run (reinitialisation or random mask) at a level.</summary>
 /// <param name="Seed">The seed it used.</param>
-/// <param name="TestAccuracy">Test accuracy after its last epoch, in [0, 1].</param>
+/// <param name="TestAccuracy">Test accuracy (percent) after its last epoch.</param>
 /// <param name="Epochs">Its per-epoch test accuracies.</param>
 /// <param name="Seconds">Its training time.</param>
 public sealed record ControlRecord(long Seed, double TestAccuracy, IReadOnlyList<EpochResult> Epochs, double Seconds);
@@ -37,7 +37,7 @@ public sealed record LevelRecord
     /// <summary>Test accuracy after every epoch of the level's training.</summary>
     public required IReadOnlyList<EpochResult> Epochs { get; init; }
 
-    /// <summary>Test accuracy after the level's last epoch, in [0, 1].</summary>
+    /// <summary>Test accuracy (percent) after the level's last epoch.</summary>
     public required double TestAccuracy { get; init; }
 
     /// <summary>Seconds of the ticket's own training at this level (controls excluded).</summary>

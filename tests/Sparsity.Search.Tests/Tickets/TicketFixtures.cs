@@ -92,6 +92,8 @@ internal sealed class SgdLevelTrainer(
 
     public long StepsPerEpoch => (train.Count + batchSize - 1) / batchSize;
 
+    public bool CanStartMidEpoch => true;
+
     /// <summary>Every request seen, in order.</summary>
     public List<LevelTrainingRequest> Requests { get; } = [];
 
@@ -166,7 +168,7 @@ internal sealed class SgdLevelTrainer(
         var device = model.parameters().First().device;
         var correct = model.call(test.Inputs.to(device)).argmax(1).eq(test.Labels.to(device)).sum().item<long>();
         model.train();
-        return (double)correct / test.Count;
+        return 100.0 * correct / test.Count;
     }
 }
 
@@ -181,6 +183,8 @@ internal sealed class ScriptedTrainer(int epochs, long stepsPerEpoch, params dou
     public int Epochs => epochs;
 
     public long StepsPerEpoch => stepsPerEpoch;
+
+    public bool CanStartMidEpoch => false;
 
     public List<LevelTrainingRequest> Requests { get; } = [];
 
