@@ -160,7 +160,10 @@ public sealed class IterativePruningTests
             using var loaded = TicketCheckpoint.Load(fresh, Path.Combine(folder, TicketCheckpoint.TicketFileName(level)));
             loaded.Equals(mask).Should().BeTrue();
             TicketFixtures.SameState(TicketFixtures.State(fresh), expected).Should().BeTrue();
-            TicketCheckpoint.ReadRecord(Path.Combine(folder, TicketCheckpoint.TicketFileName(level))).KeptCount.Should().Be(mask.KeptCount);
+            var record = TicketCheckpoint.ReadRecord(Path.Combine(folder, TicketCheckpoint.TicketFileName(level)));
+            record.KeptCount.Should().Be(mask.KeptCount);
+            record.Layers.Should().Equal(mask.Layers);
+            record.Epochs.Select(e => e.TestAccuracy).Should().Equal(result.History[level].Epochs.Select(e => e.TestAccuracy));
         }
 
         // The model ends with the final ticket's trained weights, pruned positions exactly zero.
@@ -347,6 +350,7 @@ public sealed class IterativePruningTests
             var b = resumed.History[i];
             (b.Level, b.Fraction, b.Accepted, b.KeptCount, b.TestAccuracy).Should().Be((a.Level, a.Fraction, a.Accepted, a.KeptCount, a.TestAccuracy));
             b.Epochs.Select(e => e.TestAccuracy).Should().Equal(a.Epochs.Select(e => e.TestAccuracy));
+            b.Layers.Should().Equal(a.Layers);
             b.Reinitialized?.TestAccuracy.Should().Be(a.Reinitialized?.TestAccuracy);
             b.RandomMask?.TestAccuracy.Should().Be(a.RandomMask?.TestAccuracy);
         }
