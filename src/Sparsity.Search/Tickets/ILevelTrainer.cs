@@ -65,7 +65,8 @@ public sealed record LevelTrainingRequest
 /// <param name="Epoch">Schedule epoch (1-based: the epoch that just ended).</param>
 /// <param name="TestAccuracy">Top-1 test accuracy in percent (as the library's Evaluator reports it).</param>
 /// <param name="Seconds">Seconds of the epoch's training pass (evaluation excluded where the trainer can tell).</param>
-public sealed record EpochResult(int Epoch, double TestAccuracy, double Seconds);
+/// <param name="LearningRate">The learning rate of the epoch, when the trainer reports it.</param>
+public sealed record EpochResult(int Epoch, double TestAccuracy, double Seconds, double? LearningRate = null);
 
 /// <summary>What an <see cref="ILevelTrainer"/> returns.</summary>
 /// <param name="Epochs">One record per epoch trained, in order.</param>

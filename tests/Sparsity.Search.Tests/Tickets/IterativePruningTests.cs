@@ -1,5 +1,6 @@
 using Sparsity.Data;
 using Sparsity.Search.Tickets;
+using Sparsity.Training;
 using static TorchSharp.torch;
 
 namespace Sparsity.Search.Tests.Tickets;
@@ -136,37 +137,34 @@ public sealed class IterativePruningTests
         var init = TicketFixtures.State(model);
         using var train = TicketFixtures.Data(48, 1);
         using var test = TicketFixtures.Data(24, 2);
-        var trainer = new SgdLevelTrainer(train, test, epochs: 2, batchSize: 16);
-        var starts = new List<Dictionary<string, Tensor>>();
-        var masks = new List<MaskSet?>();
-        trainer.BeforeTraining = r =>
-        {
-            starts.Add(TicketFixtures.State(r.Model));
-            masks.Add(r.Masks?.Snapshot());
-        };
+        var trainer = new RecordingTrainer(RealTrainer.Create(train, test, RealTrainer.Recipe(2)));
         var folder = TicketFixtures.TempFolder();
         using var result = new IterativePruning(new IterativePruningOptions { Levels = 3 }).Run(model, trainer, folder, cancellationToken: TestContext.Current.CancellationToken);
 
-        starts.Should().HaveCount(4);
-        TicketFixtures.SameState(starts[0], init).Should().BeTrue();
+        trainer.Starts.Should().HaveCount(4);
+        TicketFixtures.SameState(trainer.Starts[0], init).Should().BeTrue();
         for (int level = 1; level <= 3; level++)
         {
-            var mask = masks[level]!;
+            var mask = trainer.Masks[level]!;
             var expected = init.ToDictionary(kv => kv.Key, kv => mask.Contains(kv.Key) ? kv.Value.mul(mask[kv.Key]) : kv.Value);
-            TicketFixtures.SameState(starts[level], expected).Should().BeTrue($"level {level} starts from the initial weights masked");
+            TicketFixtures.SameState(trainer.Starts[level], expected).Should().BeTrue($"level {level} starts from the initial weights masked");
+            trainer.Requests[level].StartStep.Should().Be(0);
+            trainer.Requests[level].StepCount.Should().Be(2 * trainer.StepsPerEpoch);
 
             // The ticket file holds the same: mask + rewound weights.
             var fresh = TicketFixtures.Mlp(99);
-            using var loaded = TicketCheckpoint.Load(fresh, Path.Combine(folder, TicketCheckpoint.TicketFileName(level)));
+            var path = Path.Combine(folder, TicketCheckpoint.TicketFileName(level));
+            using var loaded = TicketCheckpoint.Load(fresh, path);
             loaded.Equals(mask).Should().BeTrue();
             TicketFixtures.SameState(TicketFixtures.State(fresh), expected).Should().BeTrue();
-            var record = TicketCheckpoint.ReadRecord(Path.Combine(folder, TicketCheckpoint.TicketFileName(level)));
+            var record = TicketCheckpoint.ReadRecord(path);
             record.KeptCount.Should().Be(mask.KeptCount);
             record.Layers.Should().Equal(mask.Layers);
             record.Epochs.Select(e => e.TestAccuracy).Should().Equal(result.History[level].Epochs.Select(e => e.TestAccuracy));
         }
 
         // The model ends with the final ticket's trained weights, pruned positions exactly zero.
+        TicketFixtures.SameState(TicketFixtures.State(model), trainer.Ends[^1]).Should().BeTrue();
         foreach (var name in result.Mask.Names)
         {
             using var pruned = model.state_dict()[name].masked_select(result.Mask[name].logical_not());
@@ -178,34 +176,45 @@ public sealed class IterativePruningTests
     public void Late_rewinding_restores_the_epoch_k_weights_and_resumes_the_schedule()
     {
         var model = TicketFixtures.Mlp(6);
+        var init = TicketFixtures.State(model);
         using var train = TicketFixtures.Data(48, 1);
         using var test = TicketFixtures.Data(24, 2);
-        // 3 epochs of 3 steps; the learning rate drops at step 5.
-        var trainer = new SgdLevelTrainer(train, test, epochs: 3, batchSize: 16, learningRate: 0.1, milestone: 5);
-        Dictionary<string, Tensor>? afterEpoch1 = null;
-        var starts = new List<Dictionary<string, Tensor>>();
-        var masks = new List<MaskSet?>();
-        trainer.BeforeTraining = r =>
-        {
-            starts.Add(TicketFixtures.State(r.Model));
-            masks.Add(r.Masks?.Snapshot());
-        };
-        var capture = new SgdCapture(trainer, 3, s => afterEpoch1 = s);
-        using var result = new IterativePruning(new IterativePruningOptions { Levels = 2, Rewind = RewindPoint.AtEpoch(1) }).Run(model, capture, cancellationToken: TestContext.Current.CancellationToken);
+        var recipe = RealTrainer.Recipe(3);
+        var adapter = RealTrainer.Create(train, test, recipe);
+        var trainer = new RecordingTrainer(adapter, captureDenseStep: adapter.StepsPerEpoch);
+        using var result = new IterativePruning(new IterativePruningOptions { Levels = 2, Rewind = RewindPoint.AtEpoch(1) })
+            .Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
 
-        afterEpoch1.Should().NotBeNull();
-        var dense = trainer.LearningRates[0];
-        dense.Should().HaveCount(9);
+        // Independent route to the rewind weights: one epoch of the same recipe from the same initialisation.
+        var reference = TicketFixtures.Mlp(6);
+        TicketFixtures.SameState(TicketFixtures.State(reference), init).Should().BeTrue();
+        new Trainer().Train(reference, train, test, recipe with { Epochs = 1 }, cancellationToken: TestContext.Current.CancellationToken);
+        var afterEpoch1 = TicketFixtures.State(reference);
+        TicketFixtures.SameState(trainer.DenseAtStep!, afterEpoch1).Should().BeTrue();
+
+        result.History[0].Epochs.Select(e => e.LearningRate).Should().Equal(recipe.LearningRateAt(0), recipe.LearningRateAt(1), recipe.LearningRateAt(2));
         for (int level = 1; level <= 2; level++)
         {
             var request = trainer.Requests[level];
-            request.StartStep.Should().Be(3);
-            request.StepCount.Should().Be(6);
-            trainer.LearningRates[level].Should().Equal(dense.Skip(3), "the schedule resumes at the rewind step");
-            var mask = masks[level]!;
-            var expected = afterEpoch1!.ToDictionary(kv => kv.Key, kv => mask.Contains(kv.Key) ? kv.Value.mul(mask[kv.Key]) : kv.Value);
-            TicketFixtures.SameState(starts[level], expected).Should().BeTrue();
+            request.StartStep.Should().Be(adapter.StepsPerEpoch);
+            request.StepCount.Should().Be(2 * adapter.StepsPerEpoch);
+            result.History[level].Epochs.Select(e => (e.Epoch, e.LearningRate)).Should().Equal(
+                [(2, recipe.LearningRateAt(1)), (3, recipe.LearningRateAt(2))], "the schedule resumes at the rewind epoch");
+            var mask = trainer.Masks[level]!;
+            var expected = afterEpoch1.ToDictionary(kv => kv.Key, kv => mask.Contains(kv.Key) ? kv.Value.mul(mask[kv.Key]) : kv.Value);
+            TicketFixtures.SameState(trainer.Starts[level], expected).Should().BeTrue($"level {level} starts from the epoch-1 weights masked");
         }
+    }
+
+    [Fact]
+    public void Step_rewinding_inside_an_epoch_resumes_at_that_step_when_the_trainer_can()
+    {
+        var trainer = new ScriptedTrainer(3, 4) { CanStartMidEpoch = true };
+        using var result = new IterativePruning(new IterativePruningOptions { Levels = 1, Rewind = RewindPoint.AtStep(5) })
+            .Run(TicketFixtures.Mlp(), trainer, cancellationToken: TestContext.Current.CancellationToken);
+        trainer.Requests[1].StartStep.Should().Be(5);
+        trainer.Requests[1].StepCount.Should().Be(12 - 5);
+        trainer.Requests[1].HoldLearningRate.Should().BeFalse();
     }
 
     [Fact]
@@ -216,30 +225,24 @@ public sealed class IterativePruningTests
             var model = TicketFixtures.Mlp(6);
             using var train = TicketFixtures.Data(48, 1);
             using var test = TicketFixtures.Data(24, 2);
-            var trainer = new SgdLevelTrainer(train, test, epochs: 2, batchSize: 16, learningRate: 0.1, milestone: 3);
-            var starts = new List<Dictionary<string, Tensor>>();
-            var ends = new List<Dictionary<string, Tensor>>();
-            var masks = new List<MaskSet?>();
-            trainer.BeforeTraining = r =>
-            {
-                starts.Add(TicketFixtures.State(r.Model));
-                masks.Add(r.Masks?.Snapshot());
-            };
-            trainer.AfterTraining = r => ends.Add(TicketFixtures.State(r.Model));
-            using var result = new IterativePruning(new IterativePruningOptions { Levels = 2, Rewind = rewind, FineTuneEpochs = 1 }).Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
+            var recipe = RealTrainer.Recipe(2);
+            var trainer = new RecordingTrainer(RealTrainer.Create(train, test, recipe));
+            using var result = new IterativePruning(new IterativePruningOptions { Levels = 2, Rewind = rewind, FineTuneEpochs = 1 })
+                .Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
 
             for (int level = 1; level <= 2; level++)
             {
-                var mask = masks[level]!;
-                var expected = ends[level - 1].ToDictionary(kv => kv.Key, kv => mask.Contains(kv.Key) ? kv.Value.mul(mask[kv.Key]) : kv.Value);
-                TicketFixtures.SameState(starts[level], expected).Should().BeTrue($"{rewind} level {level} continues from the trained weights");
+                var mask = trainer.Masks[level]!;
+                var expected = trainer.Ends[level - 1].ToDictionary(kv => kv.Key, kv => mask.Contains(kv.Key) ? kv.Value.mul(mask[kv.Key]) : kv.Value);
+                TicketFixtures.SameState(trainer.Starts[level], expected).Should().BeTrue($"{rewind} level {level} continues from the trained weights");
+                var rates = result.History[level].Epochs.Select(e => e.LearningRate).ToList();
                 if (rewind == RewindPoint.FineTune)
                 {
-                    trainer.LearningRates[level].Should().HaveCount(3).And.OnlyContain(lr => lr == 0.1 * 0.1, "fine-tuning holds the final learning rate");
+                    rates.Should().Equal([recipe.LearningRateAt(1)], "fine-tuning holds the final learning rate for FineTuneEpochs");
                 }
                 else
                 {
-                    trainer.LearningRates[level].Should().Equal(trainer.LearningRates[0], "learning-rate rewinding replays the schedule");
+                    rates.Should().Equal(recipe.LearningRateAt(0), recipe.LearningRateAt(1));
                 }
             }
         }
@@ -304,24 +307,19 @@ public sealed class IterativePruningTests
     [Fact]
     public void Resume_after_cancellation_equals_an_uninterrupted_run()
     {
+        using var train = TicketFixtures.Data(48, 1);
+        using var test = TicketFixtures.Data(24, 2);
         IterativePruningOptions Options() => new() { Levels = 3, ControlLevels = [2], Rewind = RewindPoint.AtEpoch(1) };
-        (IterativePruningResult Result, Dictionary<string, Tensor> State) Uninterrupted()
-        {
-            var model = TicketFixtures.Mlp(4);
-            using var train = TicketFixtures.Data(48, 1);
-            using var test = TicketFixtures.Data(24, 2);
-            var result = new IterativePruning(Options()).Run(model, new SgdLevelTrainer(train, test, epochs: 2, batchSize: 16, milestone: 4), TicketFixtures.TempFolder(), cancellationToken: TestContext.Current.CancellationToken);
-            return (result, TicketFixtures.State(model));
-        }
+        TrainerLevelTrainer NewTrainer() => RealTrainer.Create(train, test, RealTrainer.Recipe(2));
+        var ct = TestContext.Current.CancellationToken;
 
-        var (full, fullState) = Uninterrupted();
-        using var _ = full;
+        var fullModel = TicketFixtures.Mlp(4);
+        using var full = new IterativePruning(Options()).Run(fullModel, NewTrainer(), TicketFixtures.TempFolder(), cancellationToken: ct);
+        var fullState = TicketFixtures.State(fullModel);
 
         var folder = TicketFixtures.TempFolder();
-        using (var train = TicketFixtures.Data(48, 1))
-        using (var test = TicketFixtures.Data(24, 2))
+        using (var cts = new CancellationTokenSource())
         {
-            using var cts = new CancellationTokenSource();
             var progress = new SyncProgress<IterativePruningProgress>(p =>
             {
                 if (p.Level == 2 && p.Phase == TicketPhase.Reinitialized)
@@ -329,16 +327,13 @@ public sealed class IterativePruningTests
                     cts.Cancel();
                 }
             });
-            var first = TicketFixtures.Mlp(4);
-            var act = () => new IterativePruning(Options()).Run(first, new SgdLevelTrainer(train, test, 2, 16, milestone: 4), folder, progress, cts.Token);
+            var act = () => new IterativePruning(Options()).Run(TicketFixtures.Mlp(4), NewTrainer(), folder, progress, cts.Token);
             act.Should().Throw<OperationCanceledException>();
         }
 
         var resumedModel = TicketFixtures.Mlp(123); // any instance: the state comes from the checkpoint
-        using var train2 = TicketFixtures.Data(48, 1);
-        using var test2 = TicketFixtures.Data(24, 2);
-        var trainer2 = new SgdLevelTrainer(train2, test2, 2, 16, milestone: 4);
-        using var resumed = new IterativePruning(Options()).Run(resumedModel, trainer2, folder, cancellationToken: TestContext.Current.CancellationToken);
+        var trainer2 = new RecordingTrainer(NewTrainer());
+        using var resumed = new IterativePruning(Options()).Run(resumedModel, trainer2, folder, cancellationToken: ct);
 
         trainer2.Requests.Should().HaveCount(4, "level 2 (ticket + two controls) and level 3 are trained again, nothing else");
         resumed.Mask.Equals(full.Mask).Should().BeTrue();
@@ -356,8 +351,8 @@ public sealed class IterativePruningTests
         }
 
         // A finished run resumes to the same result without training.
-        var trainer3 = new SgdLevelTrainer(train2, test2, 2, 16, milestone: 4);
-        using var again = new IterativePruning(Options()).Run(TicketFixtures.Mlp(9), trainer3, folder, cancellationToken: TestContext.Current.CancellationToken);
+        var trainer3 = new RecordingTrainer(NewTrainer());
+        using var again = new IterativePruning(Options()).Run(TicketFixtures.Mlp(9), trainer3, folder, cancellationToken: ct);
         trainer3.Requests.Should().BeEmpty();
         again.Mask.Equals(full.Mask).Should().BeTrue();
     }
@@ -417,37 +412,5 @@ public sealed class IterativePruningTests
 
         public ScoreSet Score(nn.Module model, IReadOnlyList<PrunableParameter> parameters, IEnumerable<Batch> batches, ScoringOptions? options = null, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("not called");
-    }
-
-    /// <summary>Wraps a trainer and captures the state after the dense run's step <c>k</c>.</summary>
-    private sealed class SgdCapture(SgdLevelTrainer inner, long step, Action<Dictionary<string, Tensor>> capture) : ILevelTrainer
-    {
-        public int Epochs => inner.Epochs;
-
-        public long StepsPerEpoch => inner.StepsPerEpoch;
-
-        public bool CanStartMidEpoch => inner.CanStartMidEpoch;
-
-        public LevelTrainingResult Train(LevelTrainingRequest request, CancellationToken cancellationToken = default)
-        {
-            if (request.Masks is null)
-            {
-                var after = request.AfterStep;
-                request = request with
-                {
-                    AfterStep = s =>
-                    {
-                        if (s == step)
-                        {
-                            capture(TicketFixtures.State(request.Model));
-                        }
-
-                        after?.Invoke(s);
-                    },
-                };
-            }
-
-            return inner.Train(request, cancellationToken);
-        }
     }
 }

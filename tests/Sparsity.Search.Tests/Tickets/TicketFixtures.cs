@@ -1,5 +1,6 @@
 using Sparsity.Data;
 using Sparsity.Search.Tickets;
+using Sparsity.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -74,102 +75,73 @@ internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
 }
 
 /// <summary>
-/// A real mini-batch SGD trainer (momentum, Nesterov, weight decay, multi-step learning rate by step) used as
-/// the test stand-in for the library trainer. Deterministic: the data order of schedule epoch e is drawn from seed e.
+/// Wraps a trainer and records every request: the model state and masks when it starts, the state when it
+/// ends (masks still bound), the result, and optionally the dense run's state after a given step.
 /// </summary>
-internal sealed class SgdLevelTrainer(
-    TensorDataset train,
-    TensorDataset test,
-    int epochs,
-    int batchSize,
-    double learningRate = 0.1,
-    double momentum = 0.9,
-    bool nesterov = false,
-    double weightDecay = 0.0,
-    long milestone = long.MaxValue) : ILevelTrainer
+internal sealed class RecordingTrainer(ILevelTrainer inner, long captureDenseStep = -1) : ILevelTrainer
 {
-    public int Epochs => epochs;
+    public int Epochs => inner.Epochs;
 
-    public long StepsPerEpoch => (train.Count + batchSize - 1) / batchSize;
+    public long StepsPerEpoch => inner.StepsPerEpoch;
 
-    public bool CanStartMidEpoch => true;
+    public bool CanStartMidEpoch => inner.CanStartMidEpoch;
 
-    /// <summary>Every request seen, in order.</summary>
     public List<LevelTrainingRequest> Requests { get; } = [];
 
-    /// <summary>Learning rate used at every step, per request.</summary>
-    public List<List<double>> LearningRates { get; } = [];
+    public List<Dictionary<string, Tensor>> Starts { get; } = [];
 
-    /// <summary>Called inside <see cref="Train"/> after the last step, while the masks are still bound.</summary>
-    public Action<LevelTrainingRequest>? AfterTraining { get; set; }
+    public List<Dictionary<string, Tensor>> Ends { get; } = [];
 
-    /// <summary>Called at the start of <see cref="Train"/>, before any step.</summary>
-    public Action<LevelTrainingRequest>? BeforeTraining { get; set; }
+    public List<MaskSet?> Masks { get; } = [];
 
-    public double Schedule(long step) => step >= milestone ? learningRate * 0.1 : learningRate;
+    public List<LevelTrainingResult> Results { get; } = [];
+
+    public Dictionary<string, Tensor>? DenseAtStep { get; private set; }
 
     public LevelTrainingResult Train(LevelTrainingRequest request, CancellationToken cancellationToken = default)
     {
         Requests.Add(request);
-        BeforeTraining?.Invoke(request);
-        var rates = new List<double>();
-        LearningRates.Add(rates);
-        var model = (nn.Module<Tensor, Tensor>)request.Model;
-        var device = model.parameters().First().device;
-        using var optimizer = optim.SGD(model.parameters(), learningRate, momentum, 0.0, weightDecay, nesterov);
-        var epochsDone = new List<EpochResult>();
-        long step = request.StartStep;
-        long done = 0;
-        model.train();
-        while (done < request.StepCount)
+        Starts.Add(TicketFixtures.State(request.Model));
+        Masks.Add(request.Masks?.Snapshot());
+        if (request.Masks is null && captureDenseStep > 0)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            long epoch = step / StepsPerEpoch;
-            long offset = step % StepsPerEpoch;
-            foreach (var batch in train.Batches(batchSize, device, shuffleSeed: epoch).Skip((int)offset))
+            var after = request.AfterStep;
+            request = request with
             {
-                using var scope = NewDisposeScope();
-                double lr = Schedule(request.HoldLearningRate ? request.StartStep : step);
-                foreach (var g in optimizer.ParamGroups)
+                AfterStep = s =>
                 {
-                    g.LearningRate = lr;
-                }
+                    if (s == captureDenseStep)
+                    {
+                        DenseAtStep = TicketFixtures.State(request.Model);
+                    }
 
-                rates.Add(lr);
-                optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(model.call(batch.Inputs), batch.Labels);
-                loss.backward();
-                request.Masks?.MaskGradients();
-                optimizer.step();
-                request.Masks?.Reapply();
-                step++;
-                done++;
-                request.AfterStep?.Invoke(step);
-                if (done == request.StepCount || step % StepsPerEpoch == 0)
-                {
-                    break;
-                }
-            }
-
-            var result = new EpochResult((int)((step - 1) / StepsPerEpoch) + 1, Accuracy(model), 0.0);
-            epochsDone.Add(result);
-            request.AfterEpoch?.Invoke(result);
+                    after?.Invoke(s);
+                },
+            };
         }
 
-        AfterTraining?.Invoke(request);
-        return new LevelTrainingResult(epochsDone, 0.0);
+        var result = inner.Train(request, cancellationToken);
+        Ends.Add(TicketFixtures.State(request.Model));
+        Results.Add(result);
+        return result;
     }
+}
 
-    public double Accuracy(nn.Module<Tensor, Tensor> model)
+/// <summary>The library's trainer on the tiny data, through the adapter.</summary>
+internal static class RealTrainer
+{
+    public static TrainingOptions Recipe(int epochs) => new()
     {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        model.eval();
-        var device = model.parameters().First().device;
-        var correct = model.call(test.Inputs.to(device)).argmax(1).eq(test.Labels.to(device)).sum().item<long>();
-        model.train();
-        return 100.0 * correct / test.Count;
-    }
+        Epochs = epochs,
+        BatchSize = 16,
+        LearningRate = 0.1,
+        Momentum = 0.9,
+        WeightDecay = 5e-4,
+        Schedule = LearningRateSchedule.Cosine,
+        Seed = 3,
+    };
+
+    public static TrainerLevelTrainer Create(TensorDataset train, TensorDataset test, TrainingOptions options) => new(train, test, options);
 }
 
 /// <summary>
@@ -184,7 +156,7 @@ internal sealed class ScriptedTrainer(int epochs, long stepsPerEpoch, params dou
 
     public long StepsPerEpoch => stepsPerEpoch;
 
-    public bool CanStartMidEpoch => false;
+    public bool CanStartMidEpoch { get; init; }
 
     public List<LevelTrainingRequest> Requests { get; } = [];
 
