@@ -224,6 +224,11 @@ public sealed class IterativePruning
 
             s.Mask.ValidateAgainst(parameters);
             (_state, _mask, _rewind, _trained) = (s.State, s.Mask, s.Rewind, s.Trained);
+            if (_state.Stopped is StopReason.LevelsDone or StopReason.TargetReached)
+            {
+                _state.Stopped = null; // re-checked against the current options: more levels may be asked for
+            }
+
             _trained.RestoreTo(model);
             _log.LogInformation("Resuming iterative pruning from {Folder}: {Levels} level(s) done, density {Density:P2}.",
                 folder, _state.History.Count(r => r.Accepted) - 1, _mask.Density);
@@ -470,8 +475,14 @@ public sealed class IterativePruning
             // Never revive a pruned weight, whatever the allocation did.
             using (chosen)
             {
-                return new MaskSet(chosen.Entries.Select(e =>
-                    KeyValuePair.Create(e.Key, e.Value.logical_and(_mask[e.Key].to(e.Value.device)).DetachFromDisposeScope())).ToList());
+                var parts = new List<KeyValuePair<string, Tensor>>(chosen.LayerCount);
+                foreach (var (name, m) in chosen.Entries)
+                {
+                    using var scope = NewDisposeScope();
+                    parts.Add(KeyValuePair.Create(name, m.logical_and(_mask[name].to(m.device)).DetachFromDisposeScope()));
+                }
+
+                return new MaskSet(parts);
             }
         }
 
@@ -498,12 +509,17 @@ public sealed class IterativePruning
             return new MaskSet(parts);
         }
 
-        private static ScoreSet Exclude(ScoreSet raw, MaskSet mask) =>
-            new(raw.Entries.Select(e =>
+        private static ScoreSet Exclude(ScoreSet raw, MaskSet mask)
+        {
+            var parts = new List<KeyValuePair<string, Tensor>>(raw.LayerCount);
+            foreach (var (name, score) in raw.Entries)
             {
-                using var m = mask[e.Key].to(e.Value.device);
-                return KeyValuePair.Create(e.Key, e.Value.masked_fill(m.logical_not(), double.NegativeInfinity).DetachFromDisposeScope());
-            }).ToList());
+                using var scope = NewDisposeScope();
+                parts.Add(KeyValuePair.Create(name, score.masked_fill(mask[name].to(score.device).logical_not(), double.NegativeInfinity).DetachFromDisposeScope()));
+            }
+
+            return new ScoreSet(parts);
+        }
 
         private MaskSet RandomMask(MaskSet ticket, long seed)
         {

@@ -357,6 +357,26 @@ public sealed class IterativePruningTests
         again.Mask.Equals(full.Mask).Should().BeTrue();
     }
 
+    [Fact]
+    public void A_finished_run_continues_when_more_levels_are_asked_for_and_refuses_other_options()
+    {
+        var folder = TicketFixtures.TempFolder();
+        var ct = TestContext.Current.CancellationToken;
+        using (var two = new IterativePruning(new IterativePruningOptions { Levels = 2 }).Run(TicketFixtures.Mlp(), new ScriptedTrainer(1, 1), folder, cancellationToken: ct))
+        {
+            two.Levels.Should().HaveCount(3);
+        }
+
+        var trainer = new ScriptedTrainer(1, 1);
+        using var three = new IterativePruning(new IterativePruningOptions { Levels = 3 }).Run(TicketFixtures.Mlp(), trainer, folder, cancellationToken: ct);
+        trainer.Requests.Should().HaveCount(1, "only level 3 is new");
+        three.Levels.Select(r => r.KeptCount).Should().Equal(320, 256, 204, 163);
+        File.Exists(Path.Combine(folder, TicketCheckpoint.TicketFileName(3))).Should().BeTrue();
+
+        var other = () => new IterativePruning(new IterativePruningOptions { Levels = 3, Rewind = RewindPoint.AtEpoch(0) }).Run(TicketFixtures.Mlp(), new ScriptedTrainer(1, 1), folder, cancellationToken: ct);
+        other.Should().Throw<ArgumentException>().WithMessage("*rewind*");
+    }
+
     public static TheoryData<string, Func<IterativePruningOptions, IterativePruningOptions>> BadOptions => new()
     {
         { "FractionPerLevel", o => o with { FractionPerLevel = 0.0 } },
