@@ -1,6 +1,6 @@
 namespace Sparsity.Search.Tests;
 
-/// <summary>Tests that touch TorchSharp's global state (RNG seed, default dtype) run one at a time.</summary>
+/// <summary>Tests that touch TorchSharp's global state (RNG seed, module init) run one at a time.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class SequentialCollection
 {
