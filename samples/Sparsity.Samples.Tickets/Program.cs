@@ -53,6 +53,8 @@ var options = new IterativePruningOptions
     ReinitializeControl = a.ControlEvery > 0,
     RandomMaskControl = a.ControlEvery > 0,
     ControlSeed = a.Seed + 1,
+    RateLadder = a.Ladder,
+    LadderTolerance = a.Tolerance,
     // The reinitialised control draws a fresh model of the same architecture with another seed.
     Reinitializer = (m, seed) =>
     {
@@ -90,6 +92,7 @@ using (result)
         var o = new JsonObject
         {
             ["level"] = r.Level,
+            ["fraction"] = r.Fraction,
             ["density"] = r.Density,
             ["ticket"] = r.TestAccuracy,
             ["seconds"] = r.Seconds,
@@ -107,9 +110,17 @@ using (result)
         ["epochs"] = a.Epochs,
         ["seed"] = a.Seed,
         ["fraction_per_level"] = options.FractionPerLevel,
+        ["stop_reason"] = result.StopReason.ToString(),
         ["dense_accuracy"] = result.DenseAccuracy,
         ["dense_seconds"] = result.DenseSeconds,
         ["levels"] = levels,
+        ["undone"] = new JsonArray(result.History.Where(r => !r.Accepted).Select(r => (JsonNode)new JsonObject
+        {
+            ["level"] = r.Level,
+            ["fraction"] = r.Fraction,
+            ["density"] = r.Density,
+            ["ticket"] = r.TestAccuracy,
+        }).ToArray()),
     };
     ResultFiles.WriteJson(Path.Combine(a.Out, "tickets.json"), json);
     var finalTicket = Path.Combine(checkpoints, TicketCheckpoint.TicketFileName(result.Final.Level));
@@ -119,19 +130,21 @@ using (result)
     }
 
     var kept = result.Levels.Where(r => r.Level > 0).ToList();
-    var series = new List<PlotSeries>
-    {
-        new("ticket", kept.Select(r => 100 * r.Density).ToList(), kept.Select(r => r.TestAccuracy).ToList()),
-        new("dense", [100.0, 100 * kept.Min(r => r.Density)], [result.DenseAccuracy, result.DenseAccuracy]),
-    };
-    var withReinit = kept.Where(r => r.Reinitialized is not null).ToList();
-    if (withReinit.Count > 0)
-        series.Add(new("reinitialised", withReinit.Select(r => 100 * r.Density).ToList(), withReinit.Select(r => r.Reinitialized!.TestAccuracy).ToList()));
-    var withRandom = kept.Where(r => r.RandomMask is not null).ToList();
-    if (withRandom.Count > 0)
-        series.Add(new("random mask", withRandom.Select(r => 100 * r.Density).ToList(), withRandom.Select(r => r.RandomMask!.TestAccuracy).ToList()));
     if (kept.Count > 0)
+    {
+        var series = new List<PlotSeries>
+        {
+            new("ticket", kept.Select(r => 100 * r.Density).ToList(), kept.Select(r => r.TestAccuracy).ToList()),
+            new("dense", [100.0, 100 * kept.Min(r => r.Density)], [result.DenseAccuracy, result.DenseAccuracy]),
+        };
+        var withReinit = kept.Where(r => r.Reinitialized is not null).ToList();
+        if (withReinit.Count > 0)
+            series.Add(new("reinitialised", withReinit.Select(r => 100 * r.Density).ToList(), withReinit.Select(r => r.Reinitialized!.TestAccuracy).ToList()));
+        var withRandom = kept.Where(r => r.RandomMask is not null).ToList();
+        if (withRandom.Count > 0)
+            series.Add(new("random mask", withRandom.Select(r => 100 * r.Density).ToList(), withRandom.Select(r => r.RandomMask!.TestAccuracy).ToList()));
         Plots.Lines(Path.Combine(a.Out, "tickets.png"), $"{a.Model} on Fashion-MNIST, IMP (rewind {a.Rewind})", "weights remaining (%)", "test accuracy (%)", series, logX: true);
+    }
 
     SampleConsole.Table($"Lottery tickets ({a.Model}, dense {result.DenseAccuracy:F2} %)", ["level", "density %", "ticket %", "reinit %", "random mask %", "seconds"],
         kept.Select(r => (IReadOnlyList<string>)[
@@ -149,11 +162,12 @@ internal sealed class Sync<T>(Action<T> report) : IProgress<T>
 }
 
 /// <summary>Command line.</summary>
-internal sealed record Args(string Model, int Levels, int Epochs, RewindPoint Rewind, int ControlEvery, long Seed, string? Data, string Out, string Device, int? TrainSubset)
+internal sealed record Args(string Model, int Levels, int Epochs, RewindPoint Rewind, int ControlEvery, long Seed, string? Data, string Out, string Device, int? TrainSubset, double[]? Ladder, double Tolerance)
 {
     public const string Usage =
         "usage: --model lenet300|lenet5|resnet20 [--levels 15] [--epochs 10] [--rewind init|epoch:K|step:K|none|lr] " +
-        "[--controls every:K|none] [--seed 0] [--data DIR] [--device cpu|cuda] [--train-subset N] --out DIR";
+        "[--controls every:K|none] [--seed 0] [--data DIR] [--device cpu|cuda] [--train-subset N] " +
+        "[--ladder 0.1,0.05,0.01 [--tolerance 1]] --out DIR";
 
     public static Args? Parse(string[] argv)
     {
@@ -200,6 +214,8 @@ internal sealed record Args(string Model, int Levels, int Epochs, RewindPoint Re
             map.GetValueOrDefault("data"),
             outDir,
             map.GetValueOrDefault("device", "cpu"),
-            map.TryGetValue("train-subset", out var sub) ? int.Parse(sub, CultureInfo.InvariantCulture) : null);
+            map.TryGetValue("train-subset", out var sub) ? int.Parse(sub, CultureInfo.InvariantCulture) : null,
+            map.TryGetValue("ladder", out var ladder) ? ladder.Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray() : null,
+            double.Parse(map.GetValueOrDefault("tolerance", "1"), CultureInfo.InvariantCulture));
     }
 }
