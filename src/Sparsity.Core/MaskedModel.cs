@@ -143,6 +143,72 @@ public sealed class MaskedModel : IDisposable
         oldMask.Dispose();
     }
 
+    /// <summary>
+    /// Sets the mask of one parameter to <paramref name="keep"/> at the given flat positions, with the same
+    /// semantics as <see cref="SetMask"/> for the resulting mask and live weight but at a cost proportional to
+    /// the number of positions (the mask searcher changes a few hundred of hundreds of thousands per step).
+    /// Only the given positions merge their live value into the held dense weight; elsewhere the held value
+    /// of a kept position may be older than the live one, which <see cref="Dispose"/> and later mask changes
+    /// already account for.
+    /// </summary>
+    /// <param name="name">The parameter's state-dict key.</param>
+    /// <param name="positions">1-D int64 flat (row-major) indices into the weight; may be empty.</param>
+    /// <param name="keep">True to keep (the live weight takes the held dense value), false to prune (0.0).</param>
+    /// <exception cref="ArgumentException">Not a 1-D int64 tensor, or an index outside the weight.</exception>
+    public void SetMaskAt(string name, Tensor positions, bool keep)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var p = Parameter(name);
+        ArgumentNullException.ThrowIfNull(positions);
+        if (positions.dtype != ScalarType.Int64 || positions.dim() != 1)
+        {
+            throw new ArgumentException($"Positions for '{name}' must be a 1-D int64 tensor of flat indices.", nameof(positions));
+        }
+
+        if (positions.numel() == 0)
+        {
+            return;
+        }
+
+        var weight = p.Weight;
+        if (!_dense[name].device.SameAs(weight.device) || !weight.is_contiguous())
+        {
+            // Rare: move the held tensors first, or take the general path for a strided weight.
+            using var full = _masks[name].to(weight.device).clone();
+            using var at = positions.to(weight.device);
+            full.view(-1).index_fill_(0, at, keep);
+            SetMask(name, full);
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (min, max) = positions.aminmax();
+        if (min.item<long>() < 0 || max.item<long>() >= weight.numel())
+        {
+            throw new ArgumentException($"Positions for '{name}' must lie in [0, {weight.numel()}).", nameof(positions));
+        }
+
+        var index = positions.to(weight.device);
+        var flatWeight = weight.view(-1);
+        var flatDense = _dense[name].view(-1);
+        var flatMask = _masks[name].view(-1);
+
+        // D keeps the live value of every position that was kept (as in SetMask).
+        var merged = where(flatMask.index_select(0, index), flatWeight.index_select(0, index), flatDense.index_select(0, index));
+        flatDense.index_copy_(0, index, merged);
+        if (keep)
+        {
+            flatWeight.index_copy_(0, index, merged);
+        }
+        else
+        {
+            flatWeight.index_fill_(0, index, 0);
+        }
+
+        flatMask.index_fill_(0, index, keep);
+    }
+
     /// <summary>Replaces every mask present in <paramref name="masks"/> (see <see cref="SetMask"/>).</summary>
     /// <param name="masks">Masks for some or all of the bound parameters.</param>
     public void SetMasks(MaskSet masks)

@@ -1,0 +1,396 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using static TorchSharp.torch;
+
+namespace Sparsity.Search;
+
+/// <summary>Proposed swaps of one layer: flat indices to revive (T \ M) and to drop (M \ T), int64, on the scores' device.</summary>
+/// <param name="Revive">Pruned positions the exact top-k T keeps.</param>
+/// <param name="Drop">Kept positions T prunes (as many as <paramref name="Revive"/>).</param>
+/// <param name="BoundaryTie">Whether the k-th and (k+1)-th largest scores are equal.</param>
+internal readonly record struct SwapProposal(Tensor Revive, Tensor Drop, bool BoundaryTie)
+{
+    public long Pairs => Revive.numel();
+}
+
+/// <summary>
+/// A per-layer selector that finds the exact top-k T of the scores (ties by lowest flat index) and reports
+/// how it differs from the current mask. Implementations keep state between steps only to be fast.
+/// </summary>
+internal interface ILayerSelector : IDisposable
+{
+    long Count { get; }
+
+    long Kept { get; }
+
+    long CountHits { get; }
+
+    long BandHits { get; }
+
+    long ExactSelections { get; }
+
+    /// <summary>The tracked threshold value, or null before the first selection.</summary>
+    float? ThresholdValue { get; }
+
+    /// <summary>The band half-width.</summary>
+    double Delta { get; }
+
+    /// <summary>Restores a saved threshold and band width.</summary>
+    void Restore(float threshold, double delta);
+
+    /// <summary>Compares the exact top-k of <paramref name="flatScores"/> with <paramref name="flatMask"/> (both 1-D).</summary>
+    SwapProposal Propose(Tensor flatScores, Tensor flatMask);
+}
+
+/// <summary>
+/// The CPU implementation of the incremental threshold (see <see cref="ThresholdTracker"/> for the method):
+/// the same selection done in C# over the tensors' memory, with SIMD counting, so that a step costs one or
+/// two linear passes with no temporary tensors. Requires float32 contiguous CPU scores and a bool CPU mask.
+/// </summary>
+internal sealed class CpuThresholdTracker : ILayerSelector
+{
+    private const int MaxWidenings = 3;
+    private readonly List<long> _revive = [];
+    private readonly List<long> _drop = [];
+    private float[] _band = [];
+    private float? _tau;
+
+    public CpuThresholdTracker(long count, long kept)
+    {
+        if (kept < 1 || kept > count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(kept), kept, $"kept must lie in [1, {count}].");
+        }
+
+        if (count > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, "The CPU selector handles layers of at most 2^31 − 1 weights.");
+        }
+
+        Count = count;
+        Kept = kept;
+    }
+
+    public long Count { get; }
+
+    public long Kept { get; }
+
+    public long CountHits { get; private set; }
+
+    public long BandHits { get; private set; }
+
+    public long ExactSelections { get; private set; }
+
+    public float? ThresholdValue => _tau;
+
+    public double Delta { get; private set; }
+
+    public void Restore(float threshold, double delta)
+    {
+        _tau = threshold;
+        Delta = delta;
+    }
+
+    public SwapProposal Propose(Tensor flatScores, Tensor flatMask)
+    {
+        var s = MemoryMarshal.Cast<byte, float>(flatScores.bytes);
+        var m = flatMask.bytes;
+        var (t, tie) = Threshold(s);
+        _revive.Clear();
+        _drop.Clear();
+        long p = Count - Kept;
+        if (p == 0)
+        {
+            for (int i = 0; i < s.Length; i++)
+            {
+                if (m[i] == 0)
+                {
+                    _revive.Add(i);
+                }
+            }
+        }
+        else if (!tie)
+        {
+            Differences(s, m, t);
+        }
+        else
+        {
+            DifferencesWithTies(s, m, t);
+        }
+
+        var device = flatScores.device;
+        return new SwapProposal(tensor(_revive.ToArray(), device: device), tensor(_drop.ToArray(), device: device), tie);
+    }
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>The p-th smallest score t and whether the (p+1)-th equals it.</summary>
+    private (float T, bool Tie) Threshold(ReadOnlySpan<float> s)
+    {
+        long p = Count - Kept;
+        if (p == 0)
+        {
+            CountHits++;
+            return (float.NegativeInfinity, false);
+        }
+
+        if (_tau is not { } tau)
+        {
+            return Exact(s);
+        }
+
+        long c = CountAtMost(s, tau);
+        if (c == p)
+        {
+            CountHits++;
+            return (tau, false);
+        }
+
+        double delta = Delta > 0 ? Delta : Math.Max(1e-6, Math.Abs(tau) * 1e-4);
+        for (int attempt = 0; attempt <= MaxWidenings; attempt++, delta *= 4)
+        {
+            float lo, hi;
+            if (c > p)
+            {
+                lo = (float)(tau - delta);
+                hi = tau;
+            }
+            else
+            {
+                lo = tau;
+                hi = (float)(tau + delta);
+            }
+
+            if (!(lo < hi))
+            {
+                continue;
+            }
+
+            // One pass: count ≤ lo, gather the values in (lo, hi].
+            if (_band.Length < s.Length)
+            {
+                _band = new float[s.Length];
+            }
+
+            var (below, m) = Gather(s, lo, hi, _band);
+
+            long rank = p - below; // 1-based rank of the p-th smallest inside the band
+            if (rank < 1 || rank + 1 > m)
+            {
+                continue;
+            }
+
+            BandHits++;
+            return Finish(Select(_band.AsSpan(0, m), (int)rank), delta);
+        }
+
+        return Exact(s);
+    }
+
+    private (float T, bool Tie) Exact(ReadOnlySpan<float> s)
+    {
+        ExactSelections++;
+        if (_band.Length < s.Length)
+        {
+            _band = new float[s.Length];
+        }
+
+        s.CopyTo(_band);
+        return Finish(Select(_band.AsSpan(0, s.Length), (int)(Count - Kept)), Delta);
+    }
+
+    private (float T, bool Tie) Finish((float T, float Next) selected, double delta)
+    {
+        var (t, next) = selected;
+        double moved = _tau is { } old ? Math.Abs(t - (double)old) : 0.0;
+        Delta = Math.Max(2 * moved, Math.Max(delta / 4, Math.Abs(t) * 1e-7 + 1e-12));
+        _tau = t;
+        return (t, t == next);
+    }
+
+    /// <summary>The rank-th and (rank+1)-th smallest values (1-based) of <paramref name="values"/> (reordered in place).</summary>
+    private static (float, float) Select(Span<float> values, int rank)
+    {
+        int k = rank - 1;
+        int left = 0, right = values.Length - 1;
+        var rng = new Random(values.Length);
+        while (right > left)
+        {
+            float pivot = values[left + rng.Next(right - left + 1)];
+            int i = left, j = right;
+            while (i <= j)
+            {
+                while (values[i] < pivot)
+                {
+                    i++;
+                }
+
+                while (values[j] > pivot)
+                {
+                    j--;
+                }
+
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+
+            if (k <= j)
+            {
+                right = j;
+            }
+            else if (k >= i)
+            {
+                left = i;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        float t = values[k];
+        float next = float.PositiveInfinity;
+        for (int i = k + 1; i < values.Length; i++)
+        {
+            if (values[i] < next)
+            {
+                next = values[i];
+            }
+        }
+
+        return (t, next);
+    }
+
+    private static long CountAtMost(ReadOnlySpan<float> s, float tau)
+    {
+        int width = Vector<float>.Count;
+        var threshold = new Vector<float>(tau);
+        var acc = Vector<int>.Zero;
+        int i = 0;
+        var vectors = MemoryMarshal.Cast<float, Vector<float>>(s);
+        foreach (var v in vectors)
+        {
+            acc -= Vector.LessThanOrEqual(v, threshold);
+        }
+
+        i = vectors.Length * width;
+        long c = Vector.Sum(acc);
+        for (; i < s.Length; i++)
+        {
+            if (s[i] <= tau)
+            {
+                c++;
+            }
+        }
+
+        return c;
+    }
+
+    /// <summary>Counts scores ≤ lo and copies the scores in (lo, hi] to <paramref name="band"/>.</summary>
+    private static (long Below, int Count) Gather(ReadOnlySpan<float> s, float lo, float hi, float[] band)
+    {
+        long below = 0;
+        int m = 0;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vlo = Vector256.Create(lo);
+            var vhi = Vector256.Create(hi);
+            ref float start = ref MemoryMarshal.GetReference(s);
+            for (; i + 8 <= s.Length; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                uint atMostLo = Vector256.LessThanOrEqual(v, vlo).ExtractMostSignificantBits();
+                uint atMostHi = Vector256.LessThanOrEqual(v, vhi).ExtractMostSignificantBits();
+                below += BitOperations.PopCount(atMostLo);
+                uint inBand = atMostHi & ~atMostLo;
+                while (inBand != 0)
+                {
+                    int l = BitOperations.TrailingZeroCount(inBand);
+                    band[m++] = s[i + l];
+                    inBand &= inBand - 1;
+                }
+            }
+        }
+
+        for (; i < s.Length; i++)
+        {
+            float v = s[i];
+            if (v <= lo)
+            {
+                below++;
+            }
+            else if (v <= hi)
+            {
+                band[m++] = v;
+            }
+        }
+
+        return (below, m);
+    }
+
+    /// <summary>T = {s &gt; t}: collect T \ M and M \ T.</summary>
+    private void Differences(ReadOnlySpan<float> s, ReadOnlySpan<byte> m, float t)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vt = Vector256.Create(t);
+            ref float start = ref MemoryMarshal.GetReference(s);
+            ref byte mask = ref MemoryMarshal.GetReference(m);
+            for (; i + 8 <= s.Length; i += 8)
+            {
+                uint above = Vector256.GreaterThan(Vector256.LoadUnsafe(ref start, (nuint)i), vt).ExtractMostSignificantBits();
+                ulong bytes = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref mask, i));
+                uint kept = (uint)((bytes * 0x0102040810204080UL) >> 56); // bit l = byte l (bytes are 0 or 1)
+                uint diff = above ^ kept;
+                while (diff != 0)
+                {
+                    int l = BitOperations.TrailingZeroCount(diff);
+                    ((above >> l & 1) != 0 ? _revive : _drop).Add(i + l);
+                    diff &= diff - 1;
+                }
+            }
+        }
+
+        for (; i < s.Length; i++)
+        {
+            bool keep = s[i] > t;
+            if (keep != (m[i] != 0))
+            {
+                (keep ? _revive : _drop).Add(i);
+            }
+        }
+    }
+
+    /// <summary>T = {s &gt; t} plus the lowest-index scores equal to t up to k: collect T \ M and M \ T.</summary>
+    private void DifferencesWithTies(ReadOnlySpan<float> s, ReadOnlySpan<byte> m, float t)
+    {
+        long above = 0;
+        foreach (var v in s)
+        {
+            if (v > t)
+            {
+                above++;
+            }
+        }
+
+        long ties = Kept - above;
+        for (int i = 0; i < s.Length; i++)
+        {
+            bool keep = s[i] > t || (s[i] == t && ties-- > 0);
+            if (keep != (m[i] != 0))
+            {
+                (keep ? _revive : _drop).Add(i);
+            }
+        }
+    }
+}
