@@ -44,7 +44,7 @@ nn.Module<Tensor, Tensor> NewModel(long seed)
 var model = NewModel(a.Seed);
 var recipe = TrainingOptions.ReferenceRecipe with { Epochs = a.Epochs, Seed = a.Seed, Device = device };
 var trainer = new TrainerLevelTrainer(train, data.Test, recipe);
-var options = new IterativePruningOptions
+var options = new IterativeMagnitudePruningOptions
 {
     Levels = a.Levels,
     Rewind = a.Rewind,
@@ -76,12 +76,12 @@ var checkpoints = Path.Combine(a.Out, "checkpoints");
 var result = SampleConsole.WithProgress($"IMP {a.Model}, {a.Levels} levels × {a.Epochs} epochs, rewind {a.Rewind}", total, report =>
 {
     int done = 0;
-    var progress = new Sync<IterativePruningProgress>(p =>
+    var progress = new Sync<IterativeMagnitudePruningProgress>(p =>
     {
         done++;
         report(Math.Min(done, total), $"level {p.Level} {p.Phase} density {100 * p.Density:F2} % epoch {p.EpochIndex}/{p.EpochCount}: {p.TestAccuracy:F2} %");
     });
-    return new IterativePruning(options).Run(model, trainer, checkpoints, progress, cancel.Token);
+    return new IterativeMagnitudePruning(options).Run(model, trainer, checkpoints, progress, cancel.Token);
 });
 
 using (result)

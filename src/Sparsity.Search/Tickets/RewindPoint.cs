@@ -27,7 +27,7 @@ public enum RewindKind
 /// <remarks>
 /// Late rewinding (epoch or step k) restores the state captured after k steps of the dense run and resumes
 /// the learning-rate schedule at step k, so a level trains the remaining <c>T − k</c> steps, as in
-/// open_lth's <c>rewinding_steps</c>. Fine-tuning trains <see cref="IterativePruningOptions"/>'s
+/// open_lth's <c>rewinding_steps</c>. Fine-tuning trains <see cref="IterativeMagnitudePruningOptions"/>'s
 /// epochs-per-level at the learning rate of the schedule's last step; learning-rate rewinding trains the
 /// full schedule from step 0 starting from the trained weights.
 /// </remarks>

@@ -22,7 +22,7 @@ namespace Sparsity.Search.Tickets;
 /// recipe at the schedule's last learning rate, held constant. The trainer's schedule and data order are per
 /// epoch, so <see cref="CanStartMidEpoch"/> is false.</para>
 /// <para>The model must already be on <see cref="TrainingOptions.Device"/> (when set) before
-/// <see cref="IterativePruning.Run"/>: masks are bound before training and the trainer would otherwise move
+/// <see cref="IterativeMagnitudePruning.Run"/>: masks are bound before training and the trainer would otherwise move
 /// the model and replace its parameters.</para>
 /// </remarks>
 public sealed class TrainerLevelTrainer : ILevelTrainer

@@ -15,14 +15,14 @@ public sealed class ReinitializerTests
         using var expectedNext = rand(5);
         random.manual_seed(42);
 
-        IterativePruning.ResetParameters(a, 7);
-        IterativePruning.ResetParameters(b, 7);
+        IterativeMagnitudePruning.ResetParameters(a, 7);
+        IterativeMagnitudePruning.ResetParameters(b, 7);
         using var next = rand(5);
         TicketFixtures.Same(next, expectedNext).Should().BeTrue("the global RNG is restored");
         TicketFixtures.SameState(TicketFixtures.State(a), TicketFixtures.State(b)).Should().BeTrue("same seed, same weights");
 
         var c = TicketFixtures.Mlp(1);
-        IterativePruning.ResetParameters(c, 8);
+        IterativeMagnitudePruning.ResetParameters(c, 8);
         TicketFixtures.Same(c.state_dict()["fc1.weight"], a.state_dict()["fc1.weight"]).Should().BeFalse();
 
         // Kaiming-uniform with a = √5 gives bound 1/√fan_in for weights too; biases share it.

@@ -16,7 +16,7 @@ public enum TicketPhase
     RandomMask,
 }
 
-/// <summary>Progress of an <see cref="IterativePruning"/> run, reported after every epoch.</summary>
+/// <summary>Progress of an <see cref="IterativeMagnitudePruning"/> run, reported after every epoch.</summary>
 /// <param name="Level">Pruning level (0 = dense).</param>
 /// <param name="Phase">What is being trained.</param>
 /// <param name="Fraction">Fraction pruned at this level.</param>
@@ -25,16 +25,16 @@ public enum TicketPhase
 /// <param name="TestAccuracy">Test accuracy (percent) after that epoch.</param>
 /// <param name="EpochIndex">Epochs finished in this segment (1-based).</param>
 /// <param name="EpochCount">Epochs in this segment.</param>
-public sealed record IterativePruningProgress(
+public sealed record IterativeMagnitudePruningProgress(
     int Level, TicketPhase Phase, double Fraction, double Density, int Epoch, double TestAccuracy, int EpochIndex, int EpochCount);
 
 /// <summary>Why a run stopped.</summary>
 public enum StopReason
 {
-    /// <summary>All <see cref="IterativePruningOptions.Levels"/> levels were kept.</summary>
+    /// <summary>All <see cref="IterativeMagnitudePruningOptions.Levels"/> levels were kept.</summary>
     LevelsDone,
 
-    /// <summary><see cref="IterativePruningOptions.TargetSparsity"/> was reached.</summary>
+    /// <summary><see cref="IterativeMagnitudePruningOptions.TargetSparsity"/> was reached.</summary>
     TargetReached,
 
     /// <summary>A level failed at the last fraction of the rate ladder.</summary>
@@ -44,14 +44,14 @@ public enum StopReason
     NothingLeft,
 }
 
-/// <summary>The outcome of an <see cref="IterativePruning"/> run. Owns <see cref="Mask"/>.</summary>
-public sealed class IterativePruningResult : IDisposable
+/// <summary>The outcome of an <see cref="IterativeMagnitudePruning"/> run. Owns <see cref="Mask"/>.</summary>
+public sealed class IterativeMagnitudePruningResult : IDisposable
 {
     /// <summary>Creates a result (takes ownership of <paramref name="mask"/>).</summary>
     /// <param name="history">Every level record, undone ones included, in order.</param>
     /// <param name="mask">The last kept level's mask.</param>
     /// <param name="stopReason">Why the run stopped.</param>
-    public IterativePruningResult(IReadOnlyList<LevelRecord> history, MaskSet mask, StopReason stopReason)
+    public IterativeMagnitudePruningResult(IReadOnlyList<LevelRecord> history, MaskSet mask, StopReason stopReason)
     {
         History = history;
         Mask = mask;

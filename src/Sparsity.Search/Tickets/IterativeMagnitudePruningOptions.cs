@@ -4,11 +4,11 @@ using static TorchSharp.torch;
 namespace Sparsity.Search.Tickets;
 
 /// <summary>
-/// Options of <see cref="IterativePruning"/> (lottery tickets by iterative magnitude pruning with rewinding;
+/// Options of <see cref="IterativeMagnitudePruning"/> (lottery tickets by iterative magnitude pruning with rewinding;
 /// Frankle &amp; Carbin, ICLR 2019; Frankle et al., ICML 2020; Renda et al., ICLR 2020). Immutable; validated
 /// when a run starts, with an exception that names the option.
 /// </summary>
-public sealed record IterativePruningOptions
+public sealed record IterativeMagnitudePruningOptions
 {
     /// <summary>
     /// Fraction of the <em>remaining</em> prunable weights pruned per level, in (0, 1). Default 0.2: a level
@@ -27,7 +27,7 @@ public sealed record IterativePruningOptions
 
     /// <summary>
     /// The criterion that scores the surviving weights after each level (higher = keep); weights already
-    /// pruned are excluded from re-scoring. Default magnitude |W|.
+    /// pruned are excluded from re-scoring. Default (null): <see cref="Sparsity.Criteria.MagnitudeCriterion"/>, |W|.
     /// </summary>
     public IPruningCriterion? Criterion { get; init; }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sparsity.Criteria;
 using Sparsity.Data;
 using static TorchSharp.torch;
 
@@ -25,22 +26,23 @@ namespace Sparsity.Search.Tickets;
 /// folder, the run state is written after every level and a later call with the same options resumes
 /// from the last finished level.</para>
 /// </remarks>
-public sealed class IterativePruning
+public sealed class IterativeMagnitudePruning
 {
-    private readonly IterativePruningOptions _options;
+    private static readonly MagnitudeCriterion DefaultCriterion = new();
+    private readonly IterativeMagnitudePruningOptions _options;
     private readonly ILogger _logger;
 
     /// <summary>Creates an iterative-pruning run description.</summary>
     /// <param name="options">The options (validated when <see cref="Run"/> starts); defaults when null.</param>
     /// <param name="logger">Logger; none when null.</param>
-    public IterativePruning(IterativePruningOptions? options = null, ILogger<IterativePruning>? logger = null)
+    public IterativeMagnitudePruning(IterativeMagnitudePruningOptions? options = null, ILogger<IterativeMagnitudePruning>? logger = null)
     {
-        _options = options ?? new IterativePruningOptions();
+        _options = options ?? new IterativeMagnitudePruningOptions();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
     /// <summary>The options of this run.</summary>
-    public IterativePruningOptions Options => _options;
+    public IterativeMagnitudePruningOptions Options => _options;
 
     /// <summary>
     /// Runs iterative pruning on <paramref name="model"/> (at its initialisation) with
@@ -53,11 +55,11 @@ public sealed class IterativePruning
     /// <param name="cancellationToken">Cancels between epochs; the last finished level stays on disk.</param>
     /// <returns>Every level's record and the final mask.</returns>
     /// <exception cref="ArgumentException">An option is invalid (the model is unchanged).</exception>
-    public IterativePruningResult Run(
+    public IterativeMagnitudePruningResult Run(
         nn.Module model,
         ILevelTrainer trainer,
         string? checkpointFolder = null,
-        IProgress<IterativePruningProgress>? progress = null,
+        IProgress<IterativeMagnitudePruningProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -68,7 +70,7 @@ public sealed class IterativePruning
             .Select(model)[^1].Name;
         if (_options.OutputLayerFraction is not null && parameters.All(p => p.Name != outputLayer))
         {
-            throw new ArgumentException($"OutputLayerFraction is set but the output layer '{outputLayer}' is not pruned; include it in Parameters.", nameof(IterativePruningOptions.OutputLayerFraction));
+            throw new ArgumentException($"OutputLayerFraction is set but the output layer '{outputLayer}' is not pruned; include it in Parameters.", nameof(IterativeMagnitudePruningOptions.OutputLayerFraction));
         }
 
         var run = new RunContext(this, model, trainer, parameters, outputLayer, checkpointFolder, progress, cancellationToken);
@@ -154,16 +156,16 @@ public sealed class IterativePruning
     }
 
     private sealed class RunContext(
-        IterativePruning owner,
+        IterativeMagnitudePruning owner,
         nn.Module model,
         ILevelTrainer trainer,
         IReadOnlyList<PrunableParameter> parameters,
         string outputLayer,
         string? folder,
-        IProgress<IterativePruningProgress>? progress,
+        IProgress<IterativeMagnitudePruningProgress>? progress,
         CancellationToken ct)
     {
-        private readonly IterativePruningOptions _o = owner._options;
+        private readonly IterativeMagnitudePruningOptions _o = owner._options;
         private readonly ILogger _log = owner._logger;
         private readonly long _totalSteps = trainer.Epochs * trainer.StepsPerEpoch;
         private RunState _state = new();
@@ -171,7 +173,7 @@ public sealed class IterativePruning
         private ModelState? _rewind;
         private ModelState? _trained;
 
-        public IterativePruningResult Execute()
+        public IterativeMagnitudePruningResult Execute()
         {
             try
             {
@@ -184,7 +186,7 @@ public sealed class IterativePruning
                 _state.Stopped = stop;
                 Save();
                 _trained!.RestoreTo(model);
-                var result = new IterativePruningResult(_state.History.ToList(), _mask!, stop);
+                var result = new IterativeMagnitudePruningResult(_state.History.ToList(), _mask!, stop);
                 _mask = null;
                 return result;
             }
@@ -448,7 +450,7 @@ public sealed class IterativePruning
             var batches = _o.ScoringData is { } data
                 ? data.Batches(_o.ScoringBatchSize, ModelDevice).Take(_o.ScoringBatches)
                 : Enumerable.Empty<Batch>();
-            var criterion = _o.Criterion ?? MagnitudeScores.Instance;
+            var criterion = _o.Criterion ?? DefaultCriterion;
             var allocation = _o.Allocation ?? new GlobalAllocation();
             long remaining = _mask!.KeptCount;
             long total = _mask.TotalCount;
@@ -558,7 +560,7 @@ public sealed class IterativePruning
             return e =>
             {
                 index++;
-                progress?.Report(new IterativePruningProgress(level, phase, fraction, density, e.Epoch, e.TestAccuracy, index, count));
+                progress?.Report(new IterativeMagnitudePruningProgress(level, phase, fraction, density, e.Epoch, e.TestAccuracy, index, count));
             };
         }
 

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Sparsity.Search.Tests.Tickets;
 
 [Collection(SequentialCollection.Name)]
-public sealed class IterativePruningTests
+public sealed class IterativeMagnitudePruningTests
 {
     private const long Fc1 = 8 * 16;
     private const long Fc2 = 16 * 12;
@@ -16,7 +16,7 @@ public sealed class IterativePruningTests
     {
         var model = TicketFixtures.Mlp();
         var trainer = new ScriptedTrainer(2, 3);
-        var imp = new IterativePruning(new IterativePruningOptions { FractionPerLevel = 0.2, Levels = 8 });
+        var imp = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { FractionPerLevel = 0.2, Levels = 8 });
         using var result = imp.Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
 
         long remaining = Fc1 + Fc2;
@@ -58,7 +58,7 @@ public sealed class IterativePruningTests
                 }
             }
 
-            using var result = new IterativePruning(new IterativePruningOptions { Levels = 2 }).Run(model, new ScriptedTrainer(1, 1), cancellationToken: TestContext.Current.CancellationToken);
+            using var result = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { Levels = 2 }).Run(model, new ScriptedTrainer(1, 1), cancellationToken: TestContext.Current.CancellationToken);
             return result.Mask.Clone();
         }
 
@@ -80,7 +80,7 @@ public sealed class IterativePruningTests
         var model = TicketFixtures.Mlp();
         var before = TicketFixtures.State(model);
         var trainer = new ScriptedTrainer(1, 2);
-        using var result = new IterativePruning(new IterativePruningOptions { FractionPerLevel = 0.5, Levels = 4 }).Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
+        using var result = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { FractionPerLevel = 0.5, Levels = 4 }).Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
 
         result.Mask.Names.Should().Equal("fc1.weight", "fc2.weight");
         trainer.Masks.Skip(1).Should().OnlyContain(m => m != null && !m.Contains("fc3.weight"));
@@ -95,7 +95,7 @@ public sealed class IterativePruningTests
     public void Layer_wise_pruning_uses_the_separate_output_rate()
     {
         var model = TicketFixtures.Mlp();
-        var options = new IterativePruningOptions
+        var options = new IterativeMagnitudePruningOptions
         {
             FractionPerLevel = 0.2,
             OutputLayerFraction = 0.1,
@@ -103,13 +103,13 @@ public sealed class IterativePruningTests
             Parameters = new ParameterSelectorOptions(),
             Levels = 3,
         };
-        using var result = new IterativePruning(options).Run(model, new ScriptedTrainer(1, 1), cancellationToken: TestContext.Current.CancellationToken);
+        using var result = new IterativeMagnitudePruning(options).Run(model, new ScriptedTrainer(1, 1), cancellationToken: TestContext.Current.CancellationToken);
 
         static long After(long n, double f, int levels)
         {
             for (int i = 0; i < levels; i++)
             {
-                n -= IterativePruning.PruneCount(n, f);
+                n -= IterativeMagnitudePruning.PruneCount(n, f);
             }
 
             return n;
@@ -124,7 +124,7 @@ public sealed class IterativePruningTests
     public void Target_sparsity_lands_exactly_on_the_budget()
     {
         var model = TicketFixtures.Mlp();
-        using var result = new IterativePruning(new IterativePruningOptions { TargetSparsity = 0.5 }).Run(model, new ScriptedTrainer(1, 1), cancellationToken: TestContext.Current.CancellationToken);
+        using var result = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { TargetSparsity = 0.5 }).Run(model, new ScriptedTrainer(1, 1), cancellationToken: TestContext.Current.CancellationToken);
         result.StopReason.Should().Be(StopReason.TargetReached);
         result.Mask.KeptCount.Should().Be(SparsityBudget.KeptCount(320, 0.5));
         result.Levels.Should().HaveCount(5); // 320 → 256 → 204 → 163 → 160, plus the dense run
@@ -139,7 +139,7 @@ public sealed class IterativePruningTests
         using var test = TicketFixtures.Data(24, 2);
         var trainer = new RecordingTrainer(RealTrainer.Create(train, test, RealTrainer.Recipe(2)));
         var folder = TicketFixtures.TempFolder();
-        using var result = new IterativePruning(new IterativePruningOptions { Levels = 3 }).Run(model, trainer, folder, cancellationToken: TestContext.Current.CancellationToken);
+        using var result = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { Levels = 3 }).Run(model, trainer, folder, cancellationToken: TestContext.Current.CancellationToken);
 
         trainer.Starts.Should().HaveCount(4);
         TicketFixtures.SameState(trainer.Starts[0], init).Should().BeTrue();
@@ -182,7 +182,7 @@ public sealed class IterativePruningTests
         var recipe = RealTrainer.Recipe(3);
         var adapter = RealTrainer.Create(train, test, recipe);
         var trainer = new RecordingTrainer(adapter, captureDenseStep: adapter.StepsPerEpoch);
-        using var result = new IterativePruning(new IterativePruningOptions { Levels = 2, Rewind = RewindPoint.AtEpoch(1) })
+        using var result = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { Levels = 2, Rewind = RewindPoint.AtEpoch(1) })
             .Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
 
         // Independent route to the rewind weights: one epoch of the same recipe from the same initialisation.
@@ -210,7 +210,7 @@ public sealed class IterativePruningTests
     public void Step_rewinding_inside_an_epoch_resumes_at_that_step_when_the_trainer_can()
     {
         var trainer = new ScriptedTrainer(3, 4) { CanStartMidEpoch = true };
-        using var result = new IterativePruning(new IterativePruningOptions { Levels = 1, Rewind = RewindPoint.AtStep(5) })
+        using var result = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { Levels = 1, Rewind = RewindPoint.AtStep(5) })
             .Run(TicketFixtures.Mlp(), trainer, cancellationToken: TestContext.Current.CancellationToken);
         trainer.Requests[1].StartStep.Should().Be(5);
         trainer.Requests[1].StepCount.Should().Be(12 - 5);
@@ -227,7 +227,7 @@ public sealed class IterativePruningTests
             using var test = TicketFixtures.Data(24, 2);
             var recipe = RealTrainer.Recipe(2);
             var trainer = new RecordingTrainer(RealTrainer.Create(train, test, recipe));
-            using var result = new IterativePruning(new IterativePruningOptions { Levels = 2, Rewind = rewind, FineTuneEpochs = 1 })
+            using var result = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { Levels = 2, Rewind = rewind, FineTuneEpochs = 1 })
                 .Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
 
             for (int level = 1; level <= 2; level++)
@@ -254,18 +254,18 @@ public sealed class IterativePruningTests
         var model = TicketFixtures.Mlp();
         // dense 90 %, then attempts: .2 ok, .2 fail, .1 ok, .1 fail (1.1 points below), .05 ok (0.9 below), .05 fail, .01 fail.
         var trainer = new ScriptedTrainer(1, 1, 90.0, 89.5, 88.0, 90.0, 88.9, 89.1, 50.0, 40.0);
-        var options = new IterativePruningOptions { Levels = 100, RateLadder = [0.1, 0.05, 0.01], LadderTolerance = 1.0 };
-        using var result = new IterativePruning(options).Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
+        var options = new IterativeMagnitudePruningOptions { Levels = 100, RateLadder = [0.1, 0.05, 0.01], LadderTolerance = 1.0 };
+        using var result = new IterativeMagnitudePruning(options).Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
 
         result.StopReason.Should().Be(StopReason.LadderExhausted);
         result.History.Select(r => (r.Level, r.Fraction, r.Accepted)).Should().Equal(
             (0, 0.0, true), (1, 0.2, true), (2, 0.2, false), (2, 0.1, true), (3, 0.1, false), (3, 0.05, true), (4, 0.05, false), (4, 0.01, false));
-        long r1 = 320 - IterativePruning.PruneCount(320, 0.2);
-        long r2 = r1 - IterativePruning.PruneCount(r1, 0.1);
-        long r3 = r2 - IterativePruning.PruneCount(r2, 0.05);
+        long r1 = 320 - IterativeMagnitudePruning.PruneCount(320, 0.2);
+        long r2 = r1 - IterativeMagnitudePruning.PruneCount(r1, 0.1);
+        long r3 = r2 - IterativeMagnitudePruning.PruneCount(r2, 0.05);
         result.Levels.Select(r => r.KeptCount).Should().Equal(320, r1, r2, r3);
-        result.History[2].KeptCount.Should().Be(r1 - IterativePruning.PruneCount(r1, 0.2), "the undone attempt pruned from the kept level");
-        result.History[^1].KeptCount.Should().Be(r3 - IterativePruning.PruneCount(r3, 0.01));
+        result.History[2].KeptCount.Should().Be(r1 - IterativeMagnitudePruning.PruneCount(r1, 0.2), "the undone attempt pruned from the kept level");
+        result.History[^1].KeptCount.Should().Be(r3 - IterativeMagnitudePruning.PruneCount(r3, 0.01));
         result.Mask.KeptCount.Should().Be(r3);
         result.Final.TestAccuracy.Should().Be(89.1);
     }
@@ -278,8 +278,8 @@ public sealed class IterativePruningTests
         var trainer = new ScriptedTrainer(1, 1);
         var starts = new List<Dictionary<string, Tensor>>();
         trainer.OnTrain = r => starts.Add(TicketFixtures.State(r.Model));
-        var options = new IterativePruningOptions { Levels = 2, ControlLevels = [2] };
-        using var result = new IterativePruning(options).Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
+        var options = new IterativeMagnitudePruningOptions { Levels = 2, ControlLevels = [2] };
+        using var result = new IterativeMagnitudePruning(options).Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
 
         // dense, level 1, level 2 ticket, reinit control, random-mask control.
         trainer.Requests.Should().HaveCount(5);
@@ -309,31 +309,31 @@ public sealed class IterativePruningTests
     {
         using var train = TicketFixtures.Data(48, 1);
         using var test = TicketFixtures.Data(24, 2);
-        IterativePruningOptions Options() => new() { Levels = 3, ControlLevels = [2], Rewind = RewindPoint.AtEpoch(1) };
+        IterativeMagnitudePruningOptions Options() => new() { Levels = 3, ControlLevels = [2], Rewind = RewindPoint.AtEpoch(1) };
         TrainerLevelTrainer NewTrainer() => RealTrainer.Create(train, test, RealTrainer.Recipe(2));
         var ct = TestContext.Current.CancellationToken;
 
         var fullModel = TicketFixtures.Mlp(4);
-        using var full = new IterativePruning(Options()).Run(fullModel, NewTrainer(), TicketFixtures.TempFolder(), cancellationToken: ct);
+        using var full = new IterativeMagnitudePruning(Options()).Run(fullModel, NewTrainer(), TicketFixtures.TempFolder(), cancellationToken: ct);
         var fullState = TicketFixtures.State(fullModel);
 
         var folder = TicketFixtures.TempFolder();
         using (var cts = new CancellationTokenSource())
         {
-            var progress = new SyncProgress<IterativePruningProgress>(p =>
+            var progress = new SyncProgress<IterativeMagnitudePruningProgress>(p =>
             {
                 if (p.Level == 2 && p.Phase == TicketPhase.Reinitialized)
                 {
                     cts.Cancel();
                 }
             });
-            var act = () => new IterativePruning(Options()).Run(TicketFixtures.Mlp(4), NewTrainer(), folder, progress, cts.Token);
+            var act = () => new IterativeMagnitudePruning(Options()).Run(TicketFixtures.Mlp(4), NewTrainer(), folder, progress, cts.Token);
             act.Should().Throw<OperationCanceledException>();
         }
 
         var resumedModel = TicketFixtures.Mlp(123); // any instance: the state comes from the checkpoint
         var trainer2 = new RecordingTrainer(NewTrainer());
-        using var resumed = new IterativePruning(Options()).Run(resumedModel, trainer2, folder, cancellationToken: ct);
+        using var resumed = new IterativeMagnitudePruning(Options()).Run(resumedModel, trainer2, folder, cancellationToken: ct);
 
         trainer2.Requests.Should().HaveCount(4, "level 2 (ticket + two controls) and level 3 are trained again, nothing else");
         resumed.Mask.Equals(full.Mask).Should().BeTrue();
@@ -352,7 +352,7 @@ public sealed class IterativePruningTests
 
         // A finished run resumes to the same result without training.
         var trainer3 = new RecordingTrainer(NewTrainer());
-        using var again = new IterativePruning(Options()).Run(TicketFixtures.Mlp(9), trainer3, folder, cancellationToken: ct);
+        using var again = new IterativeMagnitudePruning(Options()).Run(TicketFixtures.Mlp(9), trainer3, folder, cancellationToken: ct);
         trainer3.Requests.Should().BeEmpty();
         again.Mask.Equals(full.Mask).Should().BeTrue();
     }
@@ -362,22 +362,22 @@ public sealed class IterativePruningTests
     {
         var folder = TicketFixtures.TempFolder();
         var ct = TestContext.Current.CancellationToken;
-        using (var two = new IterativePruning(new IterativePruningOptions { Levels = 2 }).Run(TicketFixtures.Mlp(), new ScriptedTrainer(1, 1), folder, cancellationToken: ct))
+        using (var two = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { Levels = 2 }).Run(TicketFixtures.Mlp(), new ScriptedTrainer(1, 1), folder, cancellationToken: ct))
         {
             two.Levels.Should().HaveCount(3);
         }
 
         var trainer = new ScriptedTrainer(1, 1);
-        using var three = new IterativePruning(new IterativePruningOptions { Levels = 3 }).Run(TicketFixtures.Mlp(), trainer, folder, cancellationToken: ct);
+        using var three = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { Levels = 3 }).Run(TicketFixtures.Mlp(), trainer, folder, cancellationToken: ct);
         trainer.Requests.Should().HaveCount(1, "only level 3 is new");
         three.Levels.Select(r => r.KeptCount).Should().Equal(320, 256, 204, 163);
         File.Exists(Path.Combine(folder, TicketCheckpoint.TicketFileName(3))).Should().BeTrue();
 
-        var other = () => new IterativePruning(new IterativePruningOptions { Levels = 3, Rewind = RewindPoint.AtEpoch(0) }).Run(TicketFixtures.Mlp(), new ScriptedTrainer(1, 1), folder, cancellationToken: ct);
+        var other = () => new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { Levels = 3, Rewind = RewindPoint.AtEpoch(0) }).Run(TicketFixtures.Mlp(), new ScriptedTrainer(1, 1), folder, cancellationToken: ct);
         other.Should().Throw<ArgumentException>().WithMessage("*rewind*");
     }
 
-    public static TheoryData<string, Func<IterativePruningOptions, IterativePruningOptions>> BadOptions => new()
+    public static TheoryData<string, Func<IterativeMagnitudePruningOptions, IterativeMagnitudePruningOptions>> BadOptions => new()
     {
         { "FractionPerLevel", o => o with { FractionPerLevel = 0.0 } },
         { "FractionPerLevel", o => o with { FractionPerLevel = 1.0 } },
@@ -398,12 +398,12 @@ public sealed class IterativePruningTests
 
     [Theory]
     [MemberData(nameof(BadOptions))]
-    public void Bad_options_are_rejected_with_the_option_name_and_the_model_unchanged(string option, Func<IterativePruningOptions, IterativePruningOptions> mutate)
+    public void Bad_options_are_rejected_with_the_option_name_and_the_model_unchanged(string option, Func<IterativeMagnitudePruningOptions, IterativeMagnitudePruningOptions> mutate)
     {
         var model = TicketFixtures.Mlp();
         var before = TicketFixtures.State(model);
         var trainer = new ScriptedTrainer(3, 4);
-        var act = () => new IterativePruning(mutate(new IterativePruningOptions())).Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
+        var act = () => new IterativeMagnitudePruning(mutate(new IterativeMagnitudePruningOptions())).Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
         act.Should().Throw<ArgumentException>().Where(e => e.ParamName == option && e.Message.Contains(option));
         trainer.Requests.Should().BeEmpty();
         TicketFixtures.SameState(TicketFixtures.State(model), before).Should().BeTrue();
@@ -412,15 +412,15 @@ public sealed class IterativePruningTests
     [Fact]
     public void Prune_count_and_sparsity_conversion_are_exact()
     {
-        IterativePruning.PruneCount(100, 0.2).Should().Be(20);
-        IterativePruning.PruneCount(101, 0.2).Should().Be(21);
-        IterativePruning.PruneCount(1, 0.01).Should().Be(1);
+        IterativeMagnitudePruning.PruneCount(100, 0.2).Should().Be(20);
+        IterativeMagnitudePruning.PruneCount(101, 0.2).Should().Be(21);
+        IterativeMagnitudePruning.PruneCount(1, 0.01).Should().Be(1);
         var rng = new Random(1);
         for (int i = 0; i < 2000; i++)
         {
             long total = rng.NextInt64(1, 10_000_000);
             long kept = rng.NextInt64(1, total + 1);
-            SparsityBudget.KeptCount(total, IterativePruning.SparsityFor(total, kept)).Should().Be(kept);
+            SparsityBudget.KeptCount(total, IterativeMagnitudePruning.SparsityFor(total, kept)).Should().Be(kept);
         }
     }
 
