@@ -75,6 +75,29 @@ public sealed class IterativeMagnitudePruningTests
     }
 
     [Fact]
+    public void A_data_criterion_scores_with_the_scoring_data_and_keeps_the_exact_counts()
+    {
+        using var data = TicketFixtures.Data(32, 4);
+        var model = TicketFixtures.Mlp(8);
+        var trainer = new ScriptedTrainer(1, 1);
+        var options = new IterativeMagnitudePruningOptions { Levels = 3, Criterion = new Sparsity.Criteria.SnipCriterion(), ScoringData = data, ScoringBatchSize = 16, ScoringBatches = 2 };
+        using var result = new IterativeMagnitudePruning(options).Run(model, trainer, cancellationToken: TestContext.Current.CancellationToken);
+
+        result.Levels.Select(r => r.KeptCount).Should().Equal(320, 256, 204, 163);
+        using var magnitude = new IterativeMagnitudePruning(new IterativeMagnitudePruningOptions { Levels = 3 })
+            .Run(TicketFixtures.Mlp(8), new ScriptedTrainer(1, 1), cancellationToken: TestContext.Current.CancellationToken);
+        result.Mask.Equals(magnitude.Mask).Should().BeFalse("SNIP ranks by |g ⊙ w|, not |w|");
+        for (int i = 2; i < trainer.Masks.Count; i++)
+        {
+            foreach (var name in trainer.Masks[i]!.Names)
+            {
+                using var revived = trainer.Masks[i]![name].logical_and(trainer.Masks[i - 1]![name].logical_not());
+                revived.any().item<bool>().Should().BeFalse();
+            }
+        }
+    }
+
+    [Fact]
     public void Dense_kept_layers_are_never_masked_and_keep_their_weights()
     {
         var model = TicketFixtures.Mlp();
