@@ -119,6 +119,8 @@ public sealed record IterativeMagnitudePruningOptions
     public void Validate(ILevelTrainer trainer)
     {
         ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(Parameters, nameof(Parameters));
+        ArgumentNullException.ThrowIfNull(Rewind, nameof(Rewind));
         RequireFraction(FractionPerLevel, nameof(FractionPerLevel));
         if (TargetSparsity is null && Levels < 1)
         {
@@ -144,8 +146,6 @@ public sealed record IterativeMagnitudePruningOptions
             }
         }
 
-        ArgumentNullException.ThrowIfNull(Parameters, nameof(Parameters));
-        ArgumentNullException.ThrowIfNull(Rewind, nameof(Rewind));
         if (trainer.Epochs < 1 || trainer.StepsPerEpoch < 1)
         {
             throw new ArgumentException($"The trainer reports {trainer.Epochs} epochs of {trainer.StepsPerEpoch} steps; both must be at least 1.", nameof(trainer));
