@@ -16,6 +16,8 @@ namespace Sparsity.Benchmarks;
 /// backward and one double backward; SynFlow runs on a single all-ones input in float64, once per round
 /// (1 round, and the default 100 exponential rounds towards 90 % sparsity with global allocation).
 /// Every criterion works on working copies of the parameters, so the copy is part of the measured cost.
+/// Under <c>--smoke</c> (CI) the batch has 8 inputs and the "100-round" SynFlow runs 3 rounds, so the suite
+/// only checks that every path runs.
 /// </summary>
 [MemoryDiagnoser]
 public class CriterionBenchmarks
@@ -23,6 +25,7 @@ public class CriterionBenchmarks
     private nn.Module<Tensor, Tensor> _model = null!;
     private IReadOnlyList<PrunableParameter> _parameters = null!;
     private Batch _batch = null!;
+    private static readonly bool Smoke = Environment.GetEnvironmentVariable("SPARSITY_BENCHMARK_SMOKE") == "1";
     private readonly ScoringOptions _options = new() { TargetSparsity = 0.9 };
 
     /// <summary>Builds ResNet-20 in train mode and one fixed batch on the benchmark device.</summary>
@@ -35,9 +38,10 @@ public class CriterionBenchmarks
         _model.to(device).train();
         _parameters = new ParameterSelector().Select(_model);
         var generator = new Generator(1, device);
+        long size = Smoke ? 8 : 128;
         _batch = new Batch(
-            randn(new long[] { 128, 3, 32, 32 }, generator: generator, device: device).DetachFromDisposeScope(),
-            randint(0, 10, new long[] { 128 }, generator: generator, device: device).DetachFromDisposeScope());
+            randn(new long[] { size, 3, 32, 32 }, generator: generator, device: device).DetachFromDisposeScope(),
+            randint(0, 10, new long[] { size }, generator: generator, device: device).DetachFromDisposeScope());
     }
 
     /// <summary>Releases native memory.</summary>
@@ -81,7 +85,7 @@ public class CriterionBenchmarks
 
     /// <summary>SynFlow with the default 100 exponential rounds towards 90 % sparsity.</summary>
     [Benchmark]
-    public double SynFlow100Rounds() => Run(new SynFlowCriterion());
+    public double SynFlow100Rounds() => Run(new SynFlowCriterion(new SynFlowOptions { Schedule = new() { Rounds = Smoke ? 3 : 100 } }));
 
     private double Run(IPruningCriterion criterion)
     {
