@@ -221,7 +221,7 @@ public sealed class IterativeMagnitudePruning
                 s.Trained.Dispose();
                 throw new ArgumentException(
                     $"{folder} holds a run with rewind {s.State.Rewind} and fractions [{string.Join(", ", s.State.Fractions)}], " +
-                    $"not {_o.Rewind} and [{string.Join(", ", _o.Fractions)}]; use another folder or the same options.", nameof(folder));
+                    $"not {_o.Rewind} and [{string.Join(", ", _o.Fractions)}]; use another folder or the same options.", "checkpointFolder");
             }
 
             s.Mask.ValidateAgainst(parameters);
