@@ -106,6 +106,7 @@ using (result)
     {
         ["model"] = a.Model,
         ["data"] = data.Source,
+        ["train_examples"] = train.Count,
         ["rewind"] = a.Rewind.ToString(),
         ["epochs"] = a.Epochs,
         ["seed"] = a.Seed,
@@ -143,7 +144,7 @@ using (result)
         var withRandom = kept.Where(r => r.RandomMask is not null).ToList();
         if (withRandom.Count > 0)
             series.Add(new("random mask", withRandom.Select(r => 100 * r.Density).ToList(), withRandom.Select(r => r.RandomMask!.TestAccuracy).ToList()));
-        Plots.Lines(Path.Combine(a.Out, "tickets.png"), $"{a.Model} on Fashion-MNIST, IMP (rewind {a.Rewind})", "weights remaining (%)", "test accuracy (%)", series, logX: true);
+        Plots.Lines(Path.Combine(a.Out, "tickets.png"), $"{a.Model} on Fashion-MNIST{(a.TrainSubset is { } sub ? $" ({sub:N0} training examples)" : "")}, IMP (rewind {a.Rewind})", "weights remaining (%)", "test accuracy (%)", series, logX: true);
     }
 
     SampleConsole.Table($"Lottery tickets ({a.Model}, dense {result.DenseAccuracy:F2} %)", ["level", "density %", "ticket %", "reinit %", "random mask %", "seconds"],
