@@ -5,7 +5,8 @@ namespace Sparsity.Criteria;
 
 /// <summary>
 /// Random criterion, the sanity baseline of every pruning-at-initialisation comparison (algorithms.md §3):
-/// i.i.d. scores drawn uniformly from [0, 1) with a private generator seeded by <see cref="Seed"/>. The
+/// i.i.d. scores drawn uniformly from [0, 1) with a private generator seeded from <see cref="Seed"/> through
+/// <see cref="SeedDerivation"/> (so the scores do not track weights initialised with the same seed). The
 /// global RNG is never touched, so the same seed gives the same scores on every call and every device.
 /// </summary>
 /// <remarks>
@@ -36,7 +37,7 @@ public sealed class RandomCriterion(long seed) : IPruningCriterion
     {
         var device = ScoringSupport.ValidateParameters(model, parameters);
         cancellationToken.ThrowIfCancellationRequested();
-        using var generator = new Generator(unchecked((ulong)Seed));
+        using var generator = new Generator(SeedDerivation.Derive(Seed, "random-criterion"));
         var scores = new List<KeyValuePair<string, Tensor>>(parameters.Count);
         try
         {

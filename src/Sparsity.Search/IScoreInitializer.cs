@@ -80,7 +80,7 @@ public sealed class ScaledScoreInitializer : IScoreInitializer
 
 /// <summary>
 /// Edge-popup style random scores (EP <c>kaiming_uniform_(s, a=√5)</c>: uniform in ±1/√fan_in), drawn from a
-/// private generator seeded with <see cref="Seed"/> (the global RNG is untouched). The starting mask keeps, in
+/// private generator seeded from <see cref="Seed"/> via <see cref="SeedDerivation"/> (the global RNG is untouched). The starting mask keeps, in
 /// every layer, the initial mask's count of the highest random scores — a random mask with the initial
 /// mask's layer-wise budget.
 /// </summary>
@@ -97,7 +97,7 @@ public sealed class RandomScoreInitializer(long seed = 0) : IScoreInitializer
     public InitialMask Initialize(InitialMask initial)
     {
         ArgumentNullException.ThrowIfNull(initial);
-        var generator = new Generator((ulong)Seed);
+        var generator = new Generator(SeedDerivation.Derive(Seed, "random-scores"));
         var device = initial.Mask.Device;
         var scoreList = new List<KeyValuePair<string, Tensor>>();
         var maskList = new List<KeyValuePair<string, Tensor>>();

@@ -40,6 +40,22 @@ public sealed class CriterionPropertyTests
     }
 
     [Fact]
+    public void RandomScoresDoNotTrackWeightsInitialisedWithTheSameSeed()
+    {
+        // Found by the main job: a model initialised after manual_seed(0) and RandomCriterion(0) drew the same
+        // uniform stream, so the "random" mask kept the largest initial weights (overlap far above chance).
+        torch.manual_seed(3);
+        using var model = nn.Sequential(("fc", nn.Linear(200, 100)));
+        using var s = new RandomCriterion(3).Score(model, TestModels.Select(model), [], cancellationToken: Test.Ct);
+
+        using var weights = model.get_parameter("fc.weight")!.detach().flatten();
+        using var scores = s["fc.weight"].flatten();
+        using var stacked = stack([weights, scores]);
+        var correlation = corrcoef(stacked)[0, 1].item<float>();
+        correlation.Should().BeInRange(-0.05f, 0.05f, "20,000 independent draws have |r| < 0.05 with overwhelming probability");
+    }
+
+    [Fact]
     public void DataCriteriaAreDeterministicOnAFloat32ConvNetWithBatchNorm()
     {
         torch.manual_seed(11);

@@ -76,6 +76,13 @@ public static class FashionMnist
         Load(Candidates(path, Environment.GetEnvironmentVariable(EnvironmentVariable)), allowEmbedded, device);
 
     /// <summary>
+    /// Loads the embedded, class-balanced subset (6,000 training and 1,000 test images) without looking
+    /// anywhere else: the data of quick runs, samples and smoke tests.
+    /// </summary>
+    /// <param name="device">Device of the dataset tensors (default CPU).</param>
+    public static FashionMnistData LoadEmbedded(Device? device = null) => Load([], allowEmbedded: true, device);
+
+    /// <summary>
     /// The folders <see cref="Load(string?, bool, Device?)"/> tries, in order: only <paramref name="path"/> when given;
     /// otherwise the environment folder and its <c>fashion-mnist</c> sub-folder (when set), then <see cref="SystemFolder"/>.
     /// </summary>

@@ -33,7 +33,9 @@ public sealed class TopKSelectionTests
     [InlineData("skewed", 2_999_999)]
     [InlineData("float64", 1_234_567)]
     [InlineData("extreme", 10)]
-    public void HistogramPreselectionFindsTheSameKthLargestAsAFullSelection(string kind, long k)
+    [InlineData("sorted", 2_500_000)]
+    [InlineData("periodic", 300_000)]
+    public void SampledPreselectionFindsTheSameKthLargestAsAFullSelection(string kind, long k)
     {
         const long n = 3_000_000;
         using var scope = NewDisposeScope();
@@ -42,12 +44,14 @@ public sealed class TopKSelectionTests
         {
             "uniform" => rand(n, generator: generator),
             "ties" => randint(0, 50, n, generator: generator).to(ScalarType.Float32),
-            "skewed" => rand(n, generator: generator).pow(40),                      // almost everything in the lowest bin
+            "skewed" => rand(n, generator: generator).pow(40),                      // values crowded near 0
+            "sorted" => arange(n, dtype: ScalarType.Float32),                        // strided sample sees a regular grid
+            "periodic" => arange(n, dtype: ScalarType.Float32).remainder(65536f),    // period equal to the sample count: the sample is blind
             "float64" => randn(n, generator: generator, dtype: ScalarType.Float64),
             _ => cat([rand(n - 2, generator: generator), tensor(new[] { 1e30f, -1e30f })]), // two far outliers
         };
 
-        n.Should().BeGreaterThan(TopKSelection.HistogramThreshold);
+        n.Should().BeGreaterThan(TopKSelection.PreselectionThreshold);
         var expected = values.kthvalue(n - k + 1, 0).values;
         var actual = TopKSelection.KthLargest(values, k);
 

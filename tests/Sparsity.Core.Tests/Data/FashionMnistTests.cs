@@ -115,7 +115,7 @@ public sealed class FashionMnistTests : IDisposable
     [Fact]
     public void TheEmbeddedSubsetIsClassBalancedAndLabelledAsEmbedded()
     {
-        using var data = FashionMnist.Load([], allowEmbedded: true, device: null);
+        using var data = FashionMnist.LoadEmbedded();
         data.Source.Should().Be(FashionMnist.EmbeddedSource);
         data.Train.Count.Should().Be(6_000);
         data.Test.Count.Should().Be(1_000);

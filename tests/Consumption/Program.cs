@@ -1,0 +1,22 @@
+// Package consumption test (run by .ci/consume): a fresh console app outside the solution that references
+// only the packed Sparsity packages and a libtorch backend, and prunes and searches a small model.
+using Sparsity;
+using Sparsity.Criteria;
+using Sparsity.Data;
+using Sparsity.Models;
+using Sparsity.Search;
+using Sparsity.Training;
+using static TorchSharp.torch;
+
+using var data = FashionMnist.LoadEmbedded();
+manual_seed(0);
+using var model = ReferenceModels.Create("lenet300", inputChannels: 1, classCount: 10);
+new Trainer().Train(model, data.Train, data.Test, TrainingOptions.ReferenceRecipe with { Epochs = 1 });
+
+var initializer = new CriterionMaskInitializer(new MagnitudeCriterion(), new GlobalAllocation(), sparsity: 0.9);
+using var result = new MaskSearcher(new MaskSearchOptions { Epochs = 1 }).Search(model, initializer, data.Train, data.Test);
+result.Masks.Save("jackpot.safetensors");
+using var reloaded = MaskSet.Load("jackpot.safetensors");
+
+Console.WriteLine($"jackpot keeps {reloaded.KeptCount:N0} of {reloaded.TotalCount:N0} weights; test accuracy {result.FinalTestAccuracy:F2} %");
+return reloaded.Equals(result.Masks) && Math.Abs(reloaded.Sparsity - 0.9) < 1e-3 && result.FinalTestAccuracy > 50 ? 0 : 1;
