@@ -24,7 +24,7 @@ public class MaskedStepBenchmarks
     private Tensor _labels = null!;
 
     /// <summary>Reference model name.</summary>
-    [Params("lenet300", "resnet20")]
+    [ParamsSource(typeof(BenchmarkModels), nameof(BenchmarkModels.Names))]
     public string Model { get; set; } = "lenet300";
 
     /// <summary>Builds the dense model and one fixed batch on the benchmark device.</summary>
