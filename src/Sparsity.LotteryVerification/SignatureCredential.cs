@@ -39,7 +39,7 @@ public sealed record SignatureBit(long Position, bool Expected);
 /// shape, the placement (QR offset), the bits and the null model. The QR scheme's credential records layer + offset
 /// because the official code hard-codes them per run (design notes §A.8 item 7).
 /// </summary>
-public sealed record SignatureCredential
+public sealed partial record SignatureCredential
 {
     /// <summary>Name of the scheme that made the credential.</summary>
     public required string Scheme { get; init; }

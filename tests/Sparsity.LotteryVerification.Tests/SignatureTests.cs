@@ -245,4 +245,31 @@ public sealed class SignatureTests
         var single = new OwnershipVerifier().Verify(signed.Mask, signed.Credential);
         verdict.Log10FalsePositive.Should().BeApproximately(single.Log10FalsePositive + Math.Log10(64), 1e-6);
     }
+
+    [Fact]
+    public void CredentialJsonRoundTripsAndIsValidated()
+    {
+        using var ticket = Ticket();
+        var cred = new QrSignatureScheme().Plan(ticket);
+        var back = SignatureCredential.FromJson(cred.ToJson());
+        back.Bits.Should().Equal(cred.Bits);
+        back.LayerShape.Should().Equal(cred.LayerShape);
+        (back.Layer, back.Row, back.Column, back.Granularity, back.NullModel).Should().Be((cred.Layer, cred.Row, cred.Column, cred.Granularity, cred.NullModel));
+        var path = Path.Combine(Path.GetTempPath(), $"cred-{Guid.NewGuid():N}.json");
+        try
+        {
+            cred.Save(path);
+            SignatureCredential.Load(path).Bits.Should().Equal(cred.Bits);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        var outside = cred with { Bits = [new SignatureBit(32 * 40, true)] };
+        var act = () => SignatureCredential.FromJson(outside.ToJson());
+        act.Should().Throw<FormatException>().WithMessage("*outside the 1280 positions*");
+        var junk = () => SignatureCredential.FromJson("{\"Scheme\": 3}");
+        junk.Should().Throw<FormatException>();
+    }
 }
