@@ -109,7 +109,7 @@ public sealed class OwnershipVerifier
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(credential);
         IEnumerable<string> names = options?.SearchAllWindows == true
-            ? new ParameterSelector(new ParameterSelectorOptions()).Select(model).Select(p => p.Name)
+            ? new ParameterSelector(new ParameterSelectorOptions { KeepFirstLayerDense = false, KeepLastLayerDense = false }).Select(model).Select(p => p.Name)
             : [credential.Layer];
         using var masks = SignatureReader.MasksFromWeights(model, names);
         return Verify(masks, credential, options);

@@ -29,7 +29,7 @@ public static class SignatureReader
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(names);
-        var all = new ParameterSelector(new ParameterSelectorOptions { IncludeConv3d = true }).Select(model)
+        var all = new ParameterSelector(new ParameterSelectorOptions { KeepFirstLayerDense = false, KeepLastLayerDense = false, IncludeConv3d = true }).Select(model)
             .ToDictionary(p => p.Name, StringComparer.Ordinal);
         var entries = new List<KeyValuePair<string, Tensor>>();
         foreach (var name in names)

@@ -272,4 +272,34 @@ public sealed class SignatureTests
         var junk = () => SignatureCredential.FromJson("{\"Scheme\": 3}");
         junk.Should().Throw<FormatException>();
     }
+
+    [Theory]
+    [InlineData("qr")]
+    [InlineData("keyed")]
+    public void TheConstraintSignsAnyOtherMaskOfTheSameLayout(string which)
+    {
+        using var ticket = Ticket();
+        ISignatureScheme scheme = which == "qr" ? new QrSignatureScheme() : new KeyedSignatureScheme(Key);
+        var cred = scheme.Plan(ticket);
+        var constraint = scheme.ToConstraint(ticket, cred);
+        using var searched = Ticket(seed: 42); // e.g. a mask found by a searcher honouring the constraint
+        constraint.IsSatisfiedBy(searched).Should().BeFalse();
+        using var signed = constraint.Apply(searched, seed: 2);
+        constraint.IsSatisfiedBy(signed).Should().BeTrue();
+        new OwnershipVerifier().Verify(signed, cred).BitErrorRate.Should().Be(0);
+        foreach (var name in searched.Names)
+        {
+            signed.KeptIn(name).Should().Be(searched.KeptIn(name));
+        }
+    }
+
+    [Fact]
+    public void MasksFromWeightsRejectsAnUnknownParameter()
+    {
+        using var model = TorchSharp.torch.nn.Sequential(("fc", TorchSharp.torch.nn.Linear(3, 2)));
+        var act = () => SignatureReader.MasksFromWeights(model, ["nope.weight"]);
+        act.Should().Throw<ArgumentException>().WithMessage("*no prunable weight 'nope.weight'*");
+        using var masks = SignatureReader.MasksFromWeights(model, ["fc.weight"]);
+        masks.Names.Should().Equal("fc.weight");
+    }
 }
