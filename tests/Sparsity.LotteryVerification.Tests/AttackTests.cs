@@ -206,4 +206,14 @@ public sealed class AttackTests
         var d = () => new OwnershipVerifier().Verify(model, new KeyedSignatureScheme(OwnerKey.FromPassphrase("o")).Plan(wrong));
         d.Should().Throw<ArgumentException>().WithMessage("*shape*");
     }
+
+    [Fact]
+    public void MasksFromWeightsRejectsAnUnknownParameter()
+    {
+        using var model = TorchSharp.torch.nn.Sequential(("fc", TorchSharp.torch.nn.Linear(3, 2)));
+        var act = () => SignatureReader.MasksFromWeights(model, ["nope.weight"]);
+        act.Should().Throw<ArgumentException>().WithMessage("*no prunable weight 'nope.weight'*");
+        using var masks = SignatureReader.MasksFromWeights(model, ["fc.weight"]);
+        masks.Names.Should().Equal("fc.weight");
+    }
 }
