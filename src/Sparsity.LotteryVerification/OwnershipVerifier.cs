@@ -12,7 +12,11 @@ public sealed record VerificationOptions
     /// <summary>Accept the claim when its (multiplicity-adjusted) false-positive probability is at most this (default 1e-9).</summary>
     public double FalsePositiveRate { get; init; } = 1e-9;
 
-    /// <summary>Further independent tests to pay for (credentials or keys tried against this suspect), ≥ 1.</summary>
+    /// <summary>
+    /// Further independent tests to pay for (credentials or keys tried against this suspect), ≥ 1. The places the credential's
+    /// planner compared (<see cref="SignatureCredential.PlacesCompared"/>, the QR best-window search) are always paid for:
+    /// a claimant who chose the place after seeing the suspect has searched them.
+    /// </summary>
     public long AdditionalTests { get; init; } = 1;
 
     /// <summary>
@@ -35,6 +39,7 @@ public sealed record VerificationOptions
 /// <param name="Log10Threshold">log₁₀ of the accepted false-positive rate.</param>
 /// <param name="Verified">Whether <paramref name="Log10FalsePositive"/> ≤ <paramref name="Log10Threshold"/>.</param>
 /// <param name="NullModel">The null model used.</param>
+/// <param name="MaxBitErrors">The credential's bounded-distance limit on bit errors (QR), or null.</param>
 public sealed record OwnershipVerdict(
     string Scheme,
     string Layer,
@@ -47,13 +52,16 @@ public sealed record OwnershipVerdict(
     long PlacesSearched,
     double Log10Threshold,
     bool Verified,
-    SignatureNullModel NullModel);
+    SignatureNullModel NullModel,
+    int? MaxBitErrors = null);
 
 /// <summary>
 /// Decides an ownership claim with a stated false-positive probability (design notes §B.4.2; the paper leaves the
 /// decision to a person decoding a QR image). Decision rule: read the credential's bits from the suspect, count
 /// matches X, compute <c>p = P_null(X' ≥ X)</c> exactly (Core's <see cref="Binomial"/> / <see cref="Hypergeometric"/>),
-/// adjust for the W places searched (<see cref="MultipleTesting.SidakAdjustLogP"/>), and verify iff the adjusted p ≤ α.
+/// adjust for the W places searched (<see cref="MultipleTesting.SidakAdjustLogP"/>), and verify iff the adjusted p ≤ α
+/// and — for a credential with <see cref="SignatureCredential.MaxBitErrors"/> (QR) — the bit errors stay inside that
+/// bounded-distance radius.
 /// </summary>
 public sealed class OwnershipVerifier
 {
@@ -90,7 +98,7 @@ public sealed class OwnershipVerifier
             var observed = SignatureReader.Read(mask, credential);
             int matches = Count(observed, credential.Bits);
             double logP = LogFalsePositive(credential, matches, suspect.KeptIn(credential.Layer), ChannelConnectivity.FromMask(mask));
-            verdict = Decide(credential, credential.Layer, credential.Row, credential.Column, matches, logP, options.AdditionalTests, options);
+            verdict = Decide(credential, credential.Layer, credential.Row, credential.Column, matches, logP, credential.PlacesCompared * options.AdditionalTests, options);
         }
 
         _logger.LogInformation(
@@ -240,8 +248,10 @@ public sealed class OwnershipVerifier
         double log10 = adjusted / SpecialFunctions.Ln10;
         double threshold = Math.Log10(options.FalsePositiveRate);
         int m = credential.Bits.Count;
+        bool inside = credential.MaxBitErrors is not { } limit || m - matches <= limit;
         return new OwnershipVerdict(
-            credential.Scheme, layer, row, column, m, matches, 1.0 - ((double)matches / m), log10, tests, threshold, log10 <= threshold, credential.NullModel);
+            credential.Scheme, layer, row, column, m, matches, 1.0 - ((double)matches / m), log10, tests, threshold,
+            log10 <= threshold && inside, credential.NullModel, credential.MaxBitErrors);
     }
 
     private static OwnershipVerdict SearchWindows(MaskSet suspect, SignatureCredential credential, VerificationOptions options, int row0, int col0)
@@ -275,7 +285,7 @@ public sealed class OwnershipVerifier
         }
 
         double logP = LogFalsePositive(credential, found.Matches, suspect.KeptIn(found.Layer), found.B);
-        return Decide(credential, found.Layer, found.Row, found.Column, found.Matches, logP, windows * options.AdditionalTests, options);
+        return Decide(credential, found.Layer, found.Row, found.Column, found.Matches, logP, Math.Max(windows, credential.PlacesCompared) * options.AdditionalTests, options);
     }
 
     private static void Validate(VerificationOptions options)

@@ -57,7 +57,17 @@ public sealed class QrPattern
                 nameof(message));
         }
 
-        using var data = QRCodeGenerator.GenerateQrCode(message, QRCodeGenerator.ECCLevel.H, requestedVersion: 3);
+        QRCodeData data;
+        try
+        {
+            data = QRCodeGenerator.GenerateQrCode(message, QRCodeGenerator.ECCLevel.H, requestedVersion: 3);
+        }
+        catch (QRCoder.Exceptions.DataTooLongException e)
+        {
+            throw new ArgumentException($"'{message}' does not fit a version-3 QR code at error correction H: {e.Message}", nameof(message), e);
+        }
+
+        using var owned = data;
         var matrix = data.ModuleMatrix;
         int border = (matrix.Count - Size) / 2;
         if (matrix.Count - (2 * border) != Size)
@@ -77,6 +87,71 @@ public sealed class QrPattern
         }
 
         return new QrPattern(message, light, payload);
+    }
+
+    /// <summary>Number of payload cells where this code and <paramref name="other"/> differ.</summary>
+    /// <param name="other">Another pattern.</param>
+    public int PayloadDistance(QrPattern other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        int d = 0;
+        for (int i = 0; i < _light.Length; i++)
+        {
+            if (_payload[i] && _light[i] != other._light[i])
+            {
+                d++;
+            }
+        }
+
+        return d;
+    }
+
+    /// <summary>
+    /// The smallest payload distance from this code to the code of any message one edit away (every printable-ASCII
+    /// substitution, every deletion, every appended printable character). QR codes of short messages share header and
+    /// padding codewords, so near messages give near codes (measured for "signature": 65 of 551 cells for "si&amp;nature",
+    /// 184 for "thief"); a claim is unambiguous only inside half this distance (bounded-distance decoding).
+    /// </summary>
+    public int NearestAlternativeDistance()
+    {
+        var alternatives = new List<string>();
+        for (int i = 0; i < Message.Length; i++)
+        {
+            alternatives.Add(Message.Remove(i, 1));
+            for (char c = ' '; c <= '~'; c++)
+            {
+                if (c != Message[i])
+                {
+                    alternatives.Add(string.Concat(Message.AsSpan(0, i), c.ToString(), Message.AsSpan(i + 1)));
+                }
+            }
+        }
+
+        if (Message.Length < MaxMessageBytes)
+        {
+            for (char c = ' '; c <= '~'; c++)
+            {
+                alternatives.Add(Message + c);
+            }
+        }
+
+        int best = int.MaxValue;
+        foreach (var alt in alternatives.Where(a => a.Length > 0))
+        {
+            QrPattern other;
+            try
+            {
+                other = Encode(alt);
+            }
+            catch (ArgumentException)
+            {
+                continue; // does not fit
+            }
+
+            best = Math.Min(best, PayloadDistance(other));
+        }
+
+        return best;
     }
 
     /// <inheritdoc />

@@ -28,6 +28,7 @@ public sealed class QrSignatureScheme : ISignatureScheme
 {
     private readonly QrSignatureOptions _options;
     private readonly QrPattern _pattern;
+    private readonly Lazy<int> _radius;
 
     /// <summary>Creates the scheme.</summary>
     /// <param name="options">Options; defaults when null.</param>
@@ -36,6 +37,7 @@ public sealed class QrSignatureScheme : ISignatureScheme
     {
         _options = options ?? new QrSignatureOptions();
         _pattern = QrPattern.Encode(_options.Message);
+        _radius = new Lazy<int>(() => (_pattern.NearestAlternativeDistance() - 1) / 2);
     }
 
     /// <inheritdoc />
@@ -156,6 +158,7 @@ public sealed class QrSignatureScheme : ISignatureScheme
             Column = column,
             PatternSize = n,
             PlacesCompared = places,
+            MaxBitErrors = _radius.Value,
         };
     }
 }

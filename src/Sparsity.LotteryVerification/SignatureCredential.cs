@@ -71,6 +71,14 @@ public sealed partial record SignatureCredential
     /// <summary>Number of (layer, offset) places the embedding compared to choose the placement (informational).</summary>
     public long PlacesCompared { get; init; } = 1;
 
+    /// <summary>
+    /// Bounded-distance limit (QR scheme): the most bit errors a claim may have, ⌊(d − 1)/2⌋ with d the payload distance
+    /// to the nearest code of a message one edit away (<see cref="QrPattern.NearestAlternativeDistance"/>). Structured codes
+    /// are not independent of each other, so the occupancy null alone cannot tell the owner's code from a near one;
+    /// inside this radius at most one message can be claimed per place. Null = no limit (keyed scheme).
+    /// </summary>
+    public int? MaxBitErrors { get; init; }
+
     /// <summary>SHA-256 fingerprint of the owner key (keyed scheme), else null.</summary>
     public string? KeyFingerprint { get; init; }
 

@@ -292,4 +292,37 @@ public sealed class SignatureTests
             signed.KeptIn(name).Should().Be(searched.KeptIn(name));
         }
     }
+
+    [Fact]
+    public void QrCodesOfNearMessagesAreNearSoClaimsAreBoundedByHalfTheNearestDistance()
+    {
+        var owner = QrPattern.Encode("signature");
+        owner.PayloadDistance(owner).Should().Be(0);
+        owner.PayloadDistance(QrPattern.Encode("thief")).Should().Be(184);
+        owner.PayloadDistance(QrPattern.Encode("si&nature")).Should().Be(65);
+        owner.NearestAlternativeDistance().Should().BeLessThanOrEqualTo(65);
+
+        using var ticket = Ticket();
+        using var signed = new QrSignatureScheme().Embed(ticket);
+        signed.Credential.MaxBitErrors.Should().Be((owner.NearestAlternativeDistance() - 1) / 2);
+
+        // A claimant who picks a near message after seeing the model: astronomically small occupancy-null FPR, yet rejected.
+        var near = new QrSignatureScheme(new QrSignatureOptions { Message = "si&nature" }).Plan(signed.Mask);
+        var verdict = new OwnershipVerifier().Verify(signed.Mask, near);
+        verdict.Log10FalsePositive.Should().BeLessThan(-9);
+        (verdict.Bits - verdict.Matches).Should().BeGreaterThan(near.MaxBitErrors!.Value);
+        verdict.Verified.Should().BeFalse();
+    }
+
+    [Fact]
+    public void ThePlannersWindowSearchIsPaidFor()
+    {
+        using var ticket = Ticket();
+        using var signed = new QrSignatureScheme().Embed(ticket);
+        signed.Credential.PlacesCompared.Should().Be(64);
+        var searched = new OwnershipVerifier().Verify(signed.Mask, signed.Credential);
+        var fixedPlace = new OwnershipVerifier().Verify(signed.Mask, signed.Credential with { PlacesCompared = 1 });
+        searched.PlacesSearched.Should().Be(64);
+        searched.Log10FalsePositive.Should().BeApproximately(fixedPlace.Log10FalsePositive + Math.Log10(64), 1e-6);
+    }
 }
