@@ -11,7 +11,6 @@ namespace Sparsity.Benchmarks;
 /// k₁ = k₂ = 1e7 (μ = 1e6, σ ≈ 900) at μ + 5σ and μ + 50σ against one log-pmf evaluation (category "Tail").
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 public class OverlapBenchmarks

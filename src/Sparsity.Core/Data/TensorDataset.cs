@@ -34,8 +34,9 @@ public sealed class TensorDataset : IDataset, IDisposable
             if (min < 0 || max >= classCount)
                 throw new ArgumentException($"Labels must lie in [0, {classCount}); found [{min}, {max}].", nameof(labels));
         }
-        _inputs = inputs.detach().clone();
-        _labels = labels.detach().to(ScalarType.Int64).clone();
+        // Detached from any dispose scope: the dataset owns its copies even when built inside a caller's scope.
+        _inputs = inputs.detach().clone().DetachFromDisposeScope();
+        _labels = labels.detach().to(ScalarType.Int64).clone().DetachFromDisposeScope();
         ClassCount = classCount;
         ExampleShape = inputs.shape.Skip(1).ToArray();
     }
