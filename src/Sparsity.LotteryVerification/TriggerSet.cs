@@ -264,3 +264,58 @@ public static class TriggerVerifier
     public static TriggerVerdict Verify(nn.Module<Tensor, Tensor> suspect, TriggerSet triggers, double chanceRate, double falsePositiveRate = 1e-9, Device? device = null) =>
         Decide(CountHits(suspect, triggers, device), triggers.Count, chanceRate, falsePositiveRate);
 }
+
+/// <summary>
+/// A training set with one trigger in every batch (the paper's V3 retraining): batches of <c>batchSize − 1</c> clean
+/// examples from the inner set plus one trigger, so any trainer that takes an <see cref="IDataset"/> can embed the
+/// trigger set. Counts and shapes are the inner set's.
+/// </summary>
+public sealed class TriggeredDataset : IDataset
+{
+    private readonly IDataset _inner;
+    private readonly TriggerSet _triggers;
+    private readonly int _seed;
+
+    /// <summary>Wraps <paramref name="inner"/>.</summary>
+    /// <param name="inner">The clean training set (not owned).</param>
+    /// <param name="triggers">The trigger set (not owned); example shape and class count must match.</param>
+    /// <param name="seed">Seed of the trigger order (combined with each epoch's shuffle seed).</param>
+    /// <exception cref="ArgumentException">Shapes or class counts differ.</exception>
+    public TriggeredDataset(IDataset inner, TriggerSet triggers, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(triggers);
+        if (!inner.ExampleShape.SequenceEqual(triggers.ExampleShape))
+        {
+            throw new ArgumentException(
+                $"The triggers have example shape [{string.Join(", ", triggers.ExampleShape)}] but the data [{string.Join(", ", inner.ExampleShape)}].", nameof(triggers));
+        }
+
+        if (triggers.ClassCount != inner.ClassCount)
+        {
+            throw new ArgumentException($"The triggers have {triggers.ClassCount} classes but the data {inner.ClassCount}.", nameof(triggers));
+        }
+
+        _inner = inner;
+        _triggers = triggers;
+        _seed = seed;
+    }
+
+    /// <inheritdoc />
+    public long Count => _inner.Count;
+
+    /// <inheritdoc />
+    public int ClassCount => _inner.ClassCount;
+
+    /// <inheritdoc />
+    public IReadOnlyList<long> ExampleShape => _inner.ExampleShape;
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 2.</exception>
+    public IEnumerable<Batch> Batches(int batchSize, Device device, long? shuffleSeed = null, bool dropLast = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
+        int seed = unchecked(_seed + (int)(shuffleSeed ?? 0));
+        return new TriggerMixer(_triggers, seed).Mix(_inner.Batches(batchSize - 1, device, shuffleSeed, dropLast));
+    }
+}

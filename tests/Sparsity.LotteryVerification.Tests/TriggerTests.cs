@@ -95,4 +95,24 @@ public sealed class TriggerTests
         var bad = () => TriggerVerifier.Decide(41, 40, 0.25);
         bad.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("hits");
     }
+
+    [Fact]
+    public void TriggeredDatasetAddsOneTriggerToEveryBatchOfTheRequestedSize()
+    {
+        using var triggers = TriggerSet.Create(Key, 3, [2], 4);
+        using var data = new TensorDataset(zeros(10, 2).add(5), tensor(new long[] { 0, 1, 2, 3, 0, 1, 2, 3, 0, 1 }), 4);
+        var wrapped = new TriggeredDataset(data, triggers, seed: 1);
+        (wrapped.Count, wrapped.ClassCount).Should().Be((10L, 4));
+        var sizes = new List<long>();
+        foreach (var b in wrapped.Batches(4, CPU, shuffleSeed: 3))
+        {
+            sizes.Add(b.Count);
+            b.Inputs[b.Count - 1].lt(1).all().item<bool>().Should().BeTrue(); // the trigger (in [0, 1)), not a clean 5
+        }
+
+        sizes.Should().Equal(4, 4, 4, 2);
+        using var wrongClasses = TriggerSet.Create(Key, 3, [2], 3);
+        var act = () => new TriggeredDataset(data, wrongClasses);
+        act.Should().Throw<ArgumentException>().WithMessage("*3 classes but the data 4*");
+    }
 }
