@@ -34,7 +34,7 @@ internal sealed record SampleOptions
 {
     public const string Usage =
         "usage: Sparsity.Samples.Verification --out DIR [--model resnet20|lenet5] [--seed 0] [--data DIR|embedded]\n" +
-        "       [--pretrain-epochs 3] [--ticket-epochs 2] [--retrain-epochs 2] [--attack-epochs 1] [--density 0.2]\n" +
+        "       [--pretrain-epochs 3] [--ticket-epochs 1] [--retrain-epochs 2] [--attack-epochs 1] [--density 0.2]\n" +
         "       [--fpr 1e-9] [--cache DIR] [--schemes qr,keyed]";
 
     public string Model { get; init; } = "resnet20";
@@ -42,7 +42,7 @@ internal sealed record SampleOptions
     public string? Data { get; init; }
     public string Out { get; init; } = "";
     public int PretrainEpochs { get; init; } = 3;
-    public int TicketEpochs { get; init; } = 2;
+    public int TicketEpochs { get; init; } = 1;
     public int RetrainEpochs { get; init; } = 2;
     public int AttackEpochs { get; init; } = 1;
     public double Density { get; init; } = 0.2;

@@ -169,7 +169,7 @@ public sealed class SignatureTests
         var b = new KeyedSignatureScheme(OwnerKey.FromPassphrase("owner")).Plan(ticket).Bits;
         var c = new KeyedSignatureScheme(OwnerKey.FromPassphrase("thief")).Plan(ticket).Bits;
         b.Should().Equal(a);
-        c.Select(x => x.Position).Intersect(a.Select(x => x.Position)).Count().Should().BeLessThan(5);
+        c.Select(x => x.Position).Intersect(a.Select(x => x.Position)).Count().Should().BeLessThan(20); // chance: 93² / 1280 ≈ 7
     }
 
     [Theory]
