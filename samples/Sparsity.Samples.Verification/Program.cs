@@ -35,7 +35,7 @@ internal sealed record SampleOptions
     public const string Usage =
         "usage: Sparsity.Samples.Verification --out DIR [--model resnet20|lenet5] [--seed 0] [--data DIR|embedded]\n" +
         "       [--pretrain-epochs 3] [--ticket-epochs 1] [--retrain-epochs 2] [--attack-epochs 1] [--density 0.2]\n" +
-        "       [--fpr 1e-9] [--cache DIR] [--schemes qr,keyed]";
+        "       [--fpr 1e-9] [--cache DIR] [--schemes qr,keyed|none]";
 
     public string Model { get; init; } = "resnet20";
     public long Seed { get; init; }
@@ -130,13 +130,24 @@ internal sealed class VerificationRun(SampleOptions options, CancellationToken c
             },
         };
 
+        // Control: the same retraining without a signature, so the embedding cost is not confounded with the extra epochs.
+        var control = Clone(owner.Model);
+        Train(control, owner.Mask, Parameters(control), options.RetrainEpochs, 0.01, options.Seed + 20, _data.Train);
+        double controlAccuracy = Evaluate(control);
+        root["ticket_accuracy"] = Round(owner.Accuracy);
+        root["ticket_retrained_accuracy"] = Round(controlAccuracy);
+        Log($"control: ticket retrained {options.RetrainEpochs} epochs without a signature: {controlAccuracy:F2} %");
+
         var schemes = new JsonObject();
-        foreach (var name in options.Schemes)
+        foreach (var name in options.Schemes.Where(s => s != "none"))
         {
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                schemes[name] = RunScheme(name, owner, unrelated);
+                var entry = RunScheme(name, owner, unrelated);
+                entry["accuracy_control"] = Round(controlAccuracy);
+                entry["embedding_cost"] = Round(controlAccuracy - entry["accuracy_after_embedding"]!.GetValue<double>());
+                schemes[name] = entry;
             }
             catch (ArgumentException e) when (name == "qr")
             {

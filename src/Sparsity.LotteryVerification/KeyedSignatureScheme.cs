@@ -27,7 +27,7 @@ public sealed record KeyedSignatureOptions
     /// <summary>Explicit bit count m; null = the exact minimum from <see cref="RequiredBits.Exact"/>. Must not be below that minimum.</summary>
     public int? Bits { get; init; }
 
-    /// <summary>The layer to sign; null = the mask's largest layer (first on ties).</summary>
+    /// <summary>The layer to sign; null = the densest layer with enough positions (whitened) or the largest layer (forced-on).</summary>
     public string? Layer { get; init; }
 
     /// <summary>
@@ -106,7 +106,7 @@ public sealed class KeyedSignatureScheme : ISignatureScheme
     public SignatureCredential Plan(MaskSet ticket)
     {
         ArgumentNullException.ThrowIfNull(ticket);
-        string layer = _options.Layer ?? ticket.Names.OrderByDescending(n => ticket[n].numel()).First();
+        string layer = _options.Layer ?? DefaultLayer(ticket);
         if (!ticket.Contains(layer))
         {
             throw new ArgumentException($"KeyedSignatureOptions.Layer '{layer}' is not in the mask. Layers: {string.Join(", ", ticket.Names)}.", nameof(ticket));
@@ -169,6 +169,33 @@ public sealed class KeyedSignatureScheme : ISignatureScheme
             Bits = bits,
             KeyFingerprint = _key.Fingerprint,
         };
+    }
+
+    /// <summary>
+    /// Default layer: forced-on mode takes the largest layer; whitened mode takes, among layers with at least four times the
+    /// needed positions, the one whose positions are most often kept (channel density for channel pairs, weight density for
+    /// weights), larger first on ties. Bits that must be on are then mostly on already through several kept weights, which
+    /// magnitude re-pruning does not remove (measured in the verification sample: in the sparse layer3 of a ResNet-20 ticket
+    /// 10 % re-pruning cost 27 of 93 bits, in layer2 the QR pattern lost 8 of 551).
+    /// </summary>
+    private string DefaultLayer(MaskSet ticket)
+    {
+        var largest = ticket.Names.OrderByDescending(n => ticket[n].numel()).First();
+        if (_options.Mode == KeyedTargetMode.ForcedOn)
+        {
+            return largest;
+        }
+
+        bool cells = _options.Granularity == SignatureGranularity.ChannelPair;
+        int needed = _options.Bits ?? RequiredBits.Exact(_options.TargetFalsePositiveRate, _options.ToleratedBitErrorRate, 0.5, _options.PlacesTested);
+        var eligible = ticket.Names
+            .Where(n => !cells || ticket[n].dim() >= 2)
+            .Select(n => (Name: n, Positions: cells ? ticket[n].shape[0] * ticket[n].shape[1] : ticket[n].numel()))
+            .Where(x => x.Positions >= 4L * needed)
+            .Select(x => (x.Name, x.Positions, Density: cells ? ChannelConnectivity.FromMask(ticket[x.Name]).Density : (double)ticket.KeptIn(x.Name) / x.Positions))
+            .OrderByDescending(x => x.Density).ThenByDescending(x => x.Positions)
+            .ToList();
+        return eligible.Count > 0 ? eligible[0].Name : largest;
     }
 
     /// <inheritdoc />

@@ -155,7 +155,10 @@ public sealed class SignatureTests
         using var ticket = Ticket();
         var cred = new KeyedSignatureScheme(Key, new KeyedSignatureOptions { ToleratedBitErrorRate = 0.2 }).Plan(ticket);
         cred.Bits.Should().HaveCount(93);
-        cred.Layer.Should().Be("layer2.1.conv1.weight"); // the largest layer
+        // The densest channel matrix among layers with ≥ 4 · 93 pairs (stem has 48 pairs, so it is not eligible).
+        var expected = new[] { "layer2.0.conv1.weight", "layer2.1.conv1.weight", "fc.weight" }
+            .OrderByDescending(n => ChannelConnectivity.FromMask(ticket[n]).Density).First();
+        cred.Layer.Should().Be(expected);
         cred.ExpectedOn.Should().BeInRange(25, 68);
         cred.NullModel.Should().Be(SignatureNullModel.FairCoin);
         cred.KeyFingerprint.Should().Be(Key.Fingerprint);
