@@ -1,0 +1,303 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sparsity.Analysis;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sparsity.LotteryVerification;
+
+/// <summary>Options of <see cref="OwnershipVerifier"/>, validated at entry.</summary>
+public sealed record VerificationOptions
+{
+    /// <summary>Accept the claim when its (multiplicity-adjusted) false-positive probability is at most this (default 1e-9).</summary>
+    public double FalsePositiveRate { get; init; } = 1e-9;
+
+    /// <summary>
+    /// Further independent tests to pay for (credentials or keys tried against this suspect), ≥ 1. The places the credential's
+    /// planner compared (<see cref="SignatureCredential.PlacesCompared"/>, the QR best-window search) are always paid for:
+    /// a claimant who chose the place after seeing the suspect has searched them.
+    /// </summary>
+    public long AdditionalTests { get; init; } = 1;
+
+    /// <summary>
+    /// QR credentials only: search the pattern over every window of every suspect layer with the signed layer's kernel rank
+    /// (for a suspect whose layers were renamed or reordered) instead of reading the recorded place; each window is a test.
+    /// </summary>
+    public bool SearchAllWindows { get; init; }
+}
+
+/// <summary>The outcome of one ownership check.</summary>
+/// <param name="Scheme">Scheme of the credential.</param>
+/// <param name="Layer">Layer where the bits were read.</param>
+/// <param name="Row">Window row (QR), else null.</param>
+/// <param name="Column">Window column (QR), else null.</param>
+/// <param name="Bits">Number of signature bits m.</param>
+/// <param name="Matches">Bits that match.</param>
+/// <param name="BitErrorRate">1 − matches / m.</param>
+/// <param name="Log10FalsePositive">log₁₀ of the probability that an unrelated model matches at least this well, after the Šidák correction for <paramref name="PlacesSearched"/>.</param>
+/// <param name="PlacesSearched">Tests paid for (windows searched × additional tests).</param>
+/// <param name="Log10Threshold">log₁₀ of the accepted false-positive rate.</param>
+/// <param name="Verified">Whether <paramref name="Log10FalsePositive"/> ≤ <paramref name="Log10Threshold"/>.</param>
+/// <param name="NullModel">The null model used.</param>
+/// <param name="MaxBitErrors">The credential's bounded-distance limit on bit errors (QR), or null.</param>
+public sealed record OwnershipVerdict(
+    string Scheme,
+    string Layer,
+    int? Row,
+    int? Column,
+    int Bits,
+    int Matches,
+    double BitErrorRate,
+    double Log10FalsePositive,
+    long PlacesSearched,
+    double Log10Threshold,
+    bool Verified,
+    SignatureNullModel NullModel,
+    int? MaxBitErrors = null);
+
+/// <summary>
+/// Decides an ownership claim with a stated false-positive probability (design notes §B.4.2; the paper leaves the
+/// decision to a person decoding a QR image). Decision rule: read the credential's bits from the suspect, count
+/// matches X, compute <c>p = P_null(X' ≥ X)</c> exactly (Core's <see cref="Binomial"/> / <see cref="Hypergeometric"/>),
+/// adjust for the W places searched (<see cref="MultipleTesting.SidakAdjustLogP"/>), and verify iff the adjusted p ≤ α
+/// and — for a credential with <see cref="SignatureCredential.MaxBitErrors"/> (QR) — the bit errors stay inside that
+/// bounded-distance radius.
+/// </summary>
+public sealed class OwnershipVerifier
+{
+    private readonly ILogger<OwnershipVerifier> _logger;
+
+    /// <summary>Creates a verifier.</summary>
+    /// <param name="logger">Logger; none when null.</param>
+    public OwnershipVerifier(ILogger<OwnershipVerifier>? logger = null) => _logger = logger ?? NullLogger<OwnershipVerifier>.Instance;
+
+    /// <summary>Verifies a claim against a suspect's masks.</summary>
+    /// <param name="suspect">The suspect's masks (must contain the signed layer with its shape, unless searching all windows).</param>
+    /// <param name="credential">The owner's credential.</param>
+    /// <param name="options">Options; defaults when null.</param>
+    /// <exception cref="ArgumentException">The suspect does not fit the credential, or an option is out of range.</exception>
+    public OwnershipVerdict Verify(MaskSet suspect, SignatureCredential credential, VerificationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(suspect);
+        ArgumentNullException.ThrowIfNull(credential);
+        options ??= new VerificationOptions();
+        Validate(options);
+        if (credential.Bits.Count == 0)
+        {
+            throw new ArgumentException("The credential has no bits.", nameof(credential));
+        }
+
+        OwnershipVerdict verdict;
+        if (options.SearchAllWindows && credential.Row is { } row0 && credential.Column is { } col0)
+        {
+            verdict = SearchWindows(suspect, credential, options, row0, col0);
+        }
+        else
+        {
+            var mask = SignatureReader.LayerOf(suspect, credential);
+            var observed = SignatureReader.Read(mask, credential);
+            int matches = Count(observed, credential.Bits);
+            double logP = LogFalsePositive(credential, matches, suspect.KeptIn(credential.Layer), ChannelConnectivity.FromMask(mask));
+            verdict = Decide(credential, credential.Layer, credential.Row, credential.Column, matches, logP, credential.PlacesCompared * options.AdditionalTests, options);
+        }
+
+        _logger.LogInformation(
+            "Ownership check ({Scheme}, {Layer}): {Matches}/{Bits} bits match, log10 FPR {Log10Fpr:F2} → {Verdict}",
+            verdict.Scheme, verdict.Layer, verdict.Matches, verdict.Bits, verdict.Log10FalsePositive, verdict.Verified ? "verified" : "rejected");
+        return verdict;
+    }
+
+    /// <summary>Verifies a claim against a suspect model's weights (kept = weight ≠ 0).</summary>
+    /// <param name="model">The suspect model.</param>
+    /// <param name="credential">The owner's credential.</param>
+    /// <param name="options">Options; defaults when null.</param>
+    /// <exception cref="ArgumentException">The model lacks the signed layer or its shape differs.</exception>
+    public OwnershipVerdict Verify(nn.Module model, SignatureCredential credential, VerificationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(credential);
+        IEnumerable<string> names = options?.SearchAllWindows == true
+            ? new ParameterSelector(new ParameterSelectorOptions { KeepFirstLayerDense = false, KeepLastLayerDense = false }).Select(model).Select(p => p.Name)
+            : [credential.Layer];
+        using var masks = SignatureReader.MasksFromWeights(model, names);
+        return Verify(masks, credential, options);
+    }
+
+    /// <summary>
+    /// ln P_null(X ≥ <paramref name="matches"/>) for one place: Bin(m, ½) (fair coin); Hypergeom(n, k, m) with the suspect's
+    /// kept count k (forced-on); sup over q of P(Bin(m₁, q) + Bin(m₀, 1 − q) ≥ x) (channel occupancy).
+    /// </summary>
+    /// <param name="credential">The credential (bit count, null model, layer size).</param>
+    /// <param name="matches">Observed matches.</param>
+    /// <param name="suspectKept">The suspect's kept weights in the signed layer (forced-on, weight granularity).</param>
+    /// <param name="suspectChannels">The suspect's channel matrix of the signed layer (forced-on, channel granularity; occupancy start value).</param>
+    public static double LogFalsePositive(SignatureCredential credential, int matches, long suspectKept, ChannelConnectivity suspectChannels)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        ArgumentNullException.ThrowIfNull(suspectChannels);
+        int m = credential.Bits.Count;
+        ArgumentOutOfRangeException.ThrowIfNegative(matches);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(matches, m);
+        switch (credential.NullModel)
+        {
+            case SignatureNullModel.FairCoin:
+                return Binomial.LogSurvival(m, 0.5, matches);
+            case SignatureNullModel.ForcedOnHypergeometric:
+            {
+                bool cells = credential.Granularity == SignatureGranularity.ChannelPair;
+                long n = cells ? credential.CellCount : credential.WeightCount;
+                long k = cells ? suspectChannels.ConnectedPairs : suspectKept;
+                var (lo, hi) = Hypergeometric.Support(n, k, m);
+                return matches <= lo ? 0.0 : matches > hi ? double.NegativeInfinity : Hypergeometric.LogSurvival(n, k, m, matches);
+            }
+
+            default:
+                return OccupancyLogSurvival(credential.ExpectedOn, m - credential.ExpectedOn, matches, suspectChannels.Density);
+        }
+    }
+
+    /// <summary>
+    /// sup over q ∈ (0, 1) of ln P(Bin(m₁, q) + Bin(m₀, 1 − q) ≥ x): the QR null with an unknown channel occupancy q
+    /// (design notes §B.4.2 item 3), by a grid of 99 values refined around the best one, plus <paramref name="hint"/>.
+    /// </summary>
+    /// <param name="expectedOn">m₁, bits that must be on.</param>
+    /// <param name="expectedOff">m₀, bits that must be off.</param>
+    /// <param name="atLeast">x, observed matches.</param>
+    /// <param name="hint">An extra q to try (the suspect's own channel density).</param>
+    public static double OccupancyLogSurvival(int expectedOn, int expectedOff, int atLeast, double hint = 0.5)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedOn);
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedOff);
+        if (atLeast <= 0)
+        {
+            return 0.0;
+        }
+
+        if (atLeast > expectedOn + expectedOff)
+        {
+            return double.NegativeInfinity;
+        }
+
+        double best = double.NegativeInfinity;
+        double bestQ = 0.5;
+        void Try(double q)
+        {
+            if (!(q > 0 && q < 1))
+            {
+                return;
+            }
+
+            double v = OccupancyLogSurvivalAt(expectedOn, expectedOff, atLeast, q);
+            if (v > best)
+            {
+                best = v;
+                bestQ = q;
+            }
+        }
+
+        for (int i = 1; i < 100; i++)
+        {
+            Try(i / 100.0);
+        }
+
+        Try(hint);
+        double center = bestQ;
+        for (int i = -10; i <= 10; i++)
+        {
+            Try(center + (i / 1000.0));
+        }
+
+        return best;
+    }
+
+    /// <summary>ln P(Bin(m₁, q) + Bin(m₀, 1 − q) ≥ x) at one q, exact: Σₐ P(Bin(m₁, q) = a) · P(Bin(m₀, 1 − q) ≥ x − a).</summary>
+    /// <param name="expectedOn">m₁.</param>
+    /// <param name="expectedOff">m₀.</param>
+    /// <param name="atLeast">x.</param>
+    /// <param name="q">Occupancy in (0, 1).</param>
+    public static double OccupancyLogSurvivalAt(int expectedOn, int expectedOff, int atLeast, double q)
+    {
+        double acc = double.NegativeInfinity;
+        for (int a = Math.Max(0, atLeast - expectedOff); a <= expectedOn; a++)
+        {
+            int rest = Math.Max(0, atLeast - a);
+            acc = SpecialFunctions.LogAddExp(acc, Binomial.LogPmf(expectedOn, q, a) + Binomial.LogSurvival(expectedOff, 1 - q, rest));
+        }
+
+        return acc;
+    }
+
+    private static int Count(bool[] observed, IReadOnlyList<SignatureBit> bits)
+    {
+        int matches = 0;
+        for (int i = 0; i < bits.Count; i++)
+        {
+            if (observed[i] == bits[i].Expected)
+            {
+                matches++;
+            }
+        }
+
+        return matches;
+    }
+
+    private static OwnershipVerdict Decide(
+        SignatureCredential credential, string layer, int? row, int? column, int matches, double logP, long tests, VerificationOptions options)
+    {
+        double adjusted = tests > 1 ? MultipleTesting.SidakAdjustLogP(Math.Min(0.0, logP), tests) : logP;
+        double log10 = adjusted / SpecialFunctions.Ln10;
+        double threshold = Math.Log10(options.FalsePositiveRate);
+        int m = credential.Bits.Count;
+        bool inside = credential.MaxBitErrors is not { } limit || m - matches <= limit;
+        return new OwnershipVerdict(
+            credential.Scheme, layer, row, column, m, matches, 1.0 - ((double)matches / m), log10, tests, threshold,
+            log10 <= threshold && inside, credential.NullModel, credential.MaxBitErrors);
+    }
+
+    private static OwnershipVerdict SearchWindows(MaskSet suspect, SignatureCredential credential, VerificationOptions options, int row0, int col0)
+    {
+        int size = credential.PatternSize ?? throw new ArgumentException("The credential has no pattern size.", nameof(credential));
+        long cols0 = credential.LayerShape[1];
+        var relative = credential.Bits.Select(b => ((int)(b.Position / cols0) - row0, (int)(b.Position % cols0) - col0, b.Expected)).ToList();
+        (string Layer, int Row, int Column, int Matches, ChannelConnectivity B)? best = null;
+        long windows = 0;
+        foreach (var name in suspect.Names.Where(n => suspect[n].dim() == credential.LayerShape.Count))
+        {
+            var b = ChannelConnectivity.FromMask(suspect[name]);
+            for (int r = 0; r + size <= b.Rows; r++)
+            {
+                for (int c = 0; c + size <= b.Columns; c++)
+                {
+                    windows++;
+                    int matches = relative.Count(t => b[r + t.Item1, c + t.Item2] == t.Expected);
+                    if (best is null || matches > best.Value.Matches)
+                    {
+                        best = (name, r, c, matches, b);
+                    }
+                }
+            }
+        }
+
+        if (best is not { } found)
+        {
+            throw new ArgumentException(
+                $"The suspect has no layer of rank {credential.LayerShape.Count} with at least {size}×{size} channel pairs to search.", nameof(suspect));
+        }
+
+        double logP = LogFalsePositive(credential, found.Matches, suspect.KeptIn(found.Layer), found.B);
+        return Decide(credential, found.Layer, found.Row, found.Column, found.Matches, logP, Math.Max(windows, credential.PlacesCompared) * options.AdditionalTests, options);
+    }
+
+    private static void Validate(VerificationOptions options)
+    {
+        if (!(options.FalsePositiveRate > 0 && options.FalsePositiveRate < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.FalsePositiveRate, "VerificationOptions.FalsePositiveRate must lie in (0, 1), for example 1e-9.");
+        }
+
+        if (options.AdditionalTests < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.AdditionalTests, "VerificationOptions.AdditionalTests must be ≥ 1.");
+        }
+    }
+}
