@@ -6,9 +6,6 @@ namespace Sparsity.Criteria;
 /// <summary>Validation and loss helpers shared by the criteria (all checks run before libtorch sees bad input).</summary>
 internal static class ScoringSupport
 {
-    /// <summary>Device equality by value (TorchSharp's <see cref="Device"/> compares by reference).</summary>
-    public static bool SameDevice(Device a, Device b) => a.type == b.type && a.index == b.index;
-
     /// <summary>
     /// Checks that <paramref name="parameters"/> is non-empty, has unique names, and that every entry is a live
     /// floating-point parameter of <paramref name="model"/> under its name; returns the common device.
@@ -50,7 +47,7 @@ internal static class ScoringSupport
             }
 
             device ??= live.device;
-            if (!SameDevice(device, live.device))
+            if (!device.SameAs(live.device))
             {
                 throw new ArgumentException(
                     $"Parameter '{p.Name}' lives on {live.device} but '{parameters[0].Name}' on {device}; move the whole model to one device.",
