@@ -108,6 +108,7 @@ internal sealed class JackpotReport(
             {
                 ["test_accuracy"] = dense.TestAccuracy,
                 ["seconds_per_epoch"] = Numbers(dense.SecondsPerEpoch),
+                ["test_accuracy_per_epoch"] = Numbers(dense.Epochs.Select(e => e.TestAccuracy ?? double.NaN)),
                 ["epochs"] = dense.Epochs.Count,
                 ["from_cache"] = dense.FromCache,
                 ["parameters"] = first.Search.Masks.TotalCount,
