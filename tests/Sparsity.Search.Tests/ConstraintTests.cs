@@ -232,4 +232,59 @@ public sealed class ConstraintTests
         none.History.Sum(h => h.FlipsAccepted).Should().BeGreaterThan(0);
         new MaskSearchOptions().Fingerprint().Should().NotContain("constraint");
     }
+
+    [Fact]
+    public void ResumeHonoursTheConstraintAndRefusesAnotherOne()
+    {
+        var (model, train) = PretrainedMlp();
+        using var _m = model;
+        using var _t = train;
+        var pretrained = Fixtures.State(model);
+        using var initial = Fixtures.Magnitude(model, 0.9);
+        var constraint = RandomConstraint(initial.Mask, 3);
+        var options = Quick with { Constraint = constraint, ProgressInterval = 1 };
+        var folderA = Fixtures.TempFolder();
+        var folderB = Fixtures.TempFolder();
+        try
+        {
+            using var uninterrupted = new MaskSearcher(options with { CheckpointFolder = folderA }).Search(model, initial, train);
+
+            Fixtures.Load(model, pretrained);
+            using var cts = new CancellationTokenSource();
+            var progress = new SyncProgress(p =>
+            {
+                if (p.Epoch == 2 && p.Step == 3)
+                {
+                    cts.Cancel();
+                }
+            });
+            var interrupted = () => new MaskSearcher(options with { CheckpointFolder = folderB }).Search(model, initial, train, null, progress, cts.Token);
+            interrupted.Should().Throw<OperationCanceledException>();
+
+            Fixtures.Load(model, pretrained);
+            var other = () => new MaskSearcher(options with { CheckpointFolder = folderB, Constraint = RandomConstraint(initial.Mask, 4) }).Resume(model, train);
+            other.Should().Throw<ArgumentException>().WithParameterName("options");
+            var none = () => new MaskSearcher(options with { CheckpointFolder = folderB, Constraint = null }).Resume(model, train);
+            none.Should().Throw<ArgumentException>().WithParameterName("options");
+
+            using var resumed = new MaskSearcher(options with { CheckpointFolder = folderB }).Resume(model, train);
+            constraint.IsSatisfiedBy(resumed.Masks).Should().BeTrue();
+            resumed.Masks.Equals(uninterrupted.Masks).Should().BeTrue();
+            foreach (var name in resumed.Scores.Names)
+            {
+                Fixtures.Same(resumed.Scores[name], uninterrupted.Scores[name]).Should().BeTrue(name);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folderA, true);
+            Directory.Delete(folderB, true);
+        }
+    }
+
+    /// <summary>IProgress that reports synchronously.</summary>
+    private sealed class SyncProgress(Action<SearchProgress> report) : IProgress<SearchProgress>
+    {
+        public void Report(SearchProgress value) => report(value);
+    }
 }
