@@ -28,6 +28,9 @@ namespace Sparsity.Search;
 /// after computing the budget, §8.9), the search always runs on the caller's weights.</para>
 /// <para>Mask update: per layer, the exact top-k of the scores is found incrementally
 /// (<see cref="ThresholdTracker"/>); the restriction policy decides how many of the proposed swaps happen.</para>
+/// <para>With <see cref="MaskSearchOptions.Constraint"/> (our extension, used to sign a jackpot without retraining) the
+/// selection treats forced-on scores as +∞ and forced-off scores as −∞, so every mask keeps the forced-on positions
+/// and prunes the forced-off ones at the same per-layer counts.</para>
 /// </remarks>
 public sealed class MaskSearcher
 {
