@@ -208,6 +208,11 @@ internal sealed class CpuThresholdTracker : ILayerSelector
         var (t, next) = selected;
         double moved = _tau is { } old ? Math.Abs(t - (double)old) : 0.0;
         Delta = Math.Max(2 * moved, Math.Max(delta / 4, Math.Abs(t) * 1e-7 + 1e-12));
+        if (!double.IsFinite(Delta))
+        {
+            Delta = 0; // t = −∞ (a constraint forces off every pruned position): no band is ever needed
+        }
+
         _tau = t;
         return (t, t == next);
     }

@@ -223,6 +223,11 @@ internal sealed class ThresholdTracker : ILayerSelector
     {
         var moved = _tau is null ? 0.0 : Math.Abs(t.item<float>() - (double)_tau.item<float>());
         Delta = Math.Max(2 * moved, Math.Max(delta / 4, Math.Abs(t.item<float>()) * 1e-7 + 1e-12));
+        if (!double.IsFinite(Delta))
+        {
+            Delta = 0; // t = −∞ (a constraint forces off every pruned position): no band is ever needed
+        }
+
         var newTau = t.detach().clone().DetachFromDisposeScope();
         _tau?.Dispose();
         _tau = newTau;

@@ -134,6 +134,19 @@ public sealed record MaskSearchOptions
             : throw new ArgumentOutOfRangeException(nameof(InitializerBatches), value, "InitializerBatches must be ≥ 0.");
     }
 
+    /// <summary>
+    /// Positions every searched mask must honour (forced on / forced off, for example an ownership signature
+    /// from <c>Sparsity.LotteryVerification</c>); none when null (default). At search start the constraint is
+    /// checked against the searched weights (every named weight searched, every index inside it, at most the
+    /// layer's kept count forced on and at least its kept count not forced off) and the initial mask is made to
+    /// satisfy it with <see cref="MaskConstraint.Apply"/> (rebalanced by the initial scores, so every layer's
+    /// kept count is unchanged). After every optimiser step the selection treats forced-on scores as +∞ and
+    /// forced-off scores as −∞ (the stored scores are not changed), so the mask keeps every forced-on
+    /// position, prunes every forced-off one, and among the free positions follows the top-(k − forced-on) of
+    /// the scores under the same <see cref="Restriction"/>. A signed jackpot thus needs no weight retraining.
+    /// </summary>
+    public MaskConstraint? Constraint { get; init; }
+
     /// <summary>Training steps between two <see cref="SearchProgress"/> reports (≥ 1). Default 50.</summary>
     public int ProgressInterval
     {
@@ -154,8 +167,21 @@ public sealed record MaskSearchOptions
     /// The settings that determine the trajectory of a run, as one string (recorded in checkpoints; a resume
     /// with different settings is refused).
     /// </summary>
+    /// <remarks>With a <see cref="Constraint"/> the string ends with <c>;constraint=</c> and a SHA-256 of its forced positions.</remarks>
     public string Fingerprint() => FormattableString.Invariant(
-        $"epochs={Epochs};lr={LearningRate:R};momentum={Momentum:R};wd={WeightDecay:R};schedule={Schedule};batch={BatchSize};seed={Seed};bn={BatchNorm};restriction={Restriction.Description}");
+        $"epochs={Epochs};lr={LearningRate:R};momentum={Momentum:R};wd={WeightDecay:R};schedule={Schedule};batch={BatchSize};seed={Seed};bn={BatchNorm};restriction={Restriction.Description}")
+        + (Constraint is { } c ? ";constraint=" + ConstraintDigest(c) : string.Empty);
+
+    private static string ConstraintDigest(MaskConstraint constraint)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var name in constraint.Names.Order(StringComparer.Ordinal))
+        {
+            text.Append(name).Append("|on:").AppendJoin(',', constraint.ForcedOn(name)).Append("|off:").AppendJoin(',', constraint.ForcedOff(name)).Append('\n');
+        }
+
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())))[..16];
+    }
 
     internal void Validate()
     {

@@ -28,6 +28,9 @@ namespace Sparsity.Search;
 /// after computing the budget, §8.9), the search always runs on the caller's weights.</para>
 /// <para>Mask update: per layer, the exact top-k of the scores is found incrementally
 /// (<see cref="ThresholdTracker"/>); the restriction policy decides how many of the proposed swaps happen.</para>
+/// <para>With <see cref="MaskSearchOptions.Constraint"/> (our extension, used to sign a jackpot without retraining) the
+/// selection treats forced-on scores as +∞ and forced-off scores as −∞, so every mask keeps the forced-on positions
+/// and prunes the forced-off ones at the same per-layer counts.</para>
 /// </remarks>
 public sealed class MaskSearcher
 {
@@ -65,7 +68,10 @@ public sealed class MaskSearcher
     /// <param name="test">Test data for per-epoch accuracy; none when null.</param>
     /// <param name="progress">Progress reports.</param>
     /// <param name="cancellationToken">Checked before every step; the last epoch's checkpoint stays loadable.</param>
-    /// <exception cref="ArgumentException">The model has no prunable layer, or the initial mask does not fit it.</exception>
+    /// <exception cref="ArgumentException">
+    /// The model has no prunable layer, or the initial mask does not fit it, or
+    /// <see cref="MaskSearchOptions.Constraint"/> does not fit the searched weights.
+    /// </exception>
     public SearchResult Search(
         nn.Module<Tensor, Tensor> model,
         IMaskInitializer initializer,
@@ -98,7 +104,10 @@ public sealed class MaskSearcher
     /// <param name="test">Test data for per-epoch accuracy; none when null.</param>
     /// <param name="progress">Progress reports.</param>
     /// <param name="cancellationToken">Checked before every step; the last epoch's checkpoint stays loadable.</param>
-    /// <exception cref="ArgumentException">The model has no prunable layer, or the initial mask does not fit it or keeps nothing.</exception>
+    /// <exception cref="ArgumentException">
+    /// The model has no prunable layer, or the initial mask does not fit it or keeps nothing, or
+    /// <see cref="MaskSearchOptions.Constraint"/> does not fit the searched weights.
+    /// </exception>
     public SearchResult Search(
         nn.Module<Tensor, Tensor> model,
         InitialMask initial,
@@ -118,9 +127,11 @@ public sealed class MaskSearcher
         }
 
         var device = PrepareDevice(model, parameters);
-        using var start = Options.ScoreInitializer.Initialize(initial);
-        ValidateStart(start, initial.Mask);
-        var state = SearchState.Start(start, initial.Mask, parameters, device);
+        using var constrained = Constrain(initial);
+        var first = constrained ?? initial;
+        using var start = Options.ScoreInitializer.Initialize(first);
+        ValidateStart(start, first.Mask);
+        var state = SearchState.Start(start, first.Mask, parameters, device);
         state.WeightDigests = SearchCheckpoint.Digests(parameters);
         if (Options.CheckpointFolder is { } folder)
         {
@@ -233,6 +244,61 @@ public sealed class MaskSearcher
         return device;
     }
 
+    /// <summary>
+    /// The initial mask made to satisfy <see cref="MaskSearchOptions.Constraint"/> (per-layer kept counts unchanged,
+    /// rebalanced by the initial scores: highest free score switched on first, lowest switched off first); null without a constraint.
+    /// </summary>
+    private InitialMask? Constrain(InitialMask initial)
+    {
+        if (Options.Constraint is not { } constraint)
+        {
+            return null;
+        }
+
+        ValidateConstraint(constraint, initial.Mask);
+        var mask = constraint.Apply(initial.Mask, priority: initial.Scores);
+        return new InitialMask(initial.Scores.Clone(), mask);
+    }
+
+    private static void ValidateConstraint(MaskConstraint constraint, MaskSet masks)
+    {
+        try
+        {
+            constraint.Validate(masks);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException(
+                $"MaskSearchOptions.Constraint does not fit the searched weights ({string.Join(", ", masks.Names)}): {e.Message} " +
+                "Was it made for another model, another selection of weights or a sparser mask?",
+                nameof(MaskSearchOptions.Constraint), e);
+        }
+    }
+
+    /// <summary>Forced-on and forced-off flat indices (int64, on <paramref name="device"/>) of every constrained searched weight.</summary>
+    private Dictionary<string, (Tensor On, Tensor Off)> ForcedIndices(IReadOnlyList<PrunableParameter> parameters, Device device)
+    {
+        var result = new Dictionary<string, (Tensor, Tensor)>(StringComparer.Ordinal);
+        if (Options.Constraint is not { } constraint)
+        {
+            return result;
+        }
+
+        foreach (var p in parameters)
+        {
+            var on = constraint.ForcedOn(p.Name);
+            var off = constraint.ForcedOff(p.Name);
+            if (on.Count + off.Count > 0)
+            {
+                result[p.Name] = (
+                    tensor(on.ToArray(), ScalarType.Int64, device).DetachFromDisposeScope(),
+                    tensor(off.ToArray(), ScalarType.Int64, device).DetachFromDisposeScope());
+            }
+        }
+
+        return result;
+    }
+
     private static void ValidateStart(InitialMask start, MaskSet initial)
     {
         foreach (var name in initial.Names)
@@ -259,6 +325,12 @@ public sealed class MaskSearcher
         var modes = TrainingModes.Capture(model);
         var flags = model.parameters().Select(p => (Parameter: p, p.requires_grad)).ToList();
         using var startMasks = state.CurrentMasks();
+        if (o.Constraint is { } constraint)
+        {
+            ValidateConstraint(constraint, startMasks);
+        }
+
+        var forced = ForcedIndices(parameters, device);
         var masked = MaskedModel.Attach(model, startMasks, parameters);
         try
         {
@@ -303,7 +375,7 @@ public sealed class MaskSearcher
                         StepScores(masked, parameters, state, lr);
                         foreach (var p in parameters)
                         {
-                            var (a, r) = UpdateMask(masked, p, state, epoch);
+                            var (a, r) = UpdateMask(masked, p, state, epoch, forced);
                             accepted += a;
                             refused += r;
                         }
@@ -364,6 +436,11 @@ public sealed class MaskSearcher
 
             modes.Restore();
             state.Dispose();
+            foreach (var (on, off) in forced.Values)
+            {
+                on.Dispose();
+                off.Dispose();
+            }
         }
     }
 
@@ -420,7 +497,8 @@ public sealed class MaskSearcher
         }
     }
 
-    private (long Accepted, long Refused) UpdateMask(MaskedModel masked, PrunableParameter p, SearchState state, int epoch)
+    private (long Accepted, long Refused) UpdateMask(
+        MaskedModel masked, PrunableParameter p, SearchState state, int epoch, Dictionary<string, (Tensor On, Tensor Off)> forced)
     {
         if (!state.Trackers.TryGetValue(p.Name, out var tracker))
         {
@@ -428,6 +506,16 @@ public sealed class MaskSearcher
         }
 
         var flat = state.Scores[p.Name].view(-1);
+        if (forced.TryGetValue(p.Name, out var f))
+        {
+            // Constraint: the selection sees forced-on scores as +∞ and forced-off as −∞ (the stored scores, which
+            // the optimiser steps, are left as they are). The top-k of these scores holds every forced-on position
+            // and no forced-off one, so the proposed swaps never touch a forced position and a mask that satisfies
+            // the constraint keeps satisfying it under any restriction policy.
+            flat = flat.clone();
+            flat.index_fill_(0, f.On, float.PositiveInfinity);
+            flat.index_fill_(0, f.Off, float.NegativeInfinity);
+        }
         var proposal = tracker.Propose(flat, masked.Mask(p.Name).view(-1));
         long pairs = proposal.Pairs;
         if (pairs == 0)

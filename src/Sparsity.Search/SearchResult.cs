@@ -51,7 +51,7 @@ public sealed class SearchResult : IDisposable
     /// <summary>The final scores.</summary>
     public ScoreSet Scores { get; }
 
-    /// <summary>The mask the search started from.</summary>
+    /// <summary>The mask the search started from (with <see cref="MaskSearchOptions.Constraint"/>: the initial mask after <see cref="MaskConstraint.Apply"/>).</summary>
     public MaskSet InitialMasks { get; }
 
     /// <summary>Per-epoch history, in order (including epochs run before a resume).</summary>
