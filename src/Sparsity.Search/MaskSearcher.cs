@@ -85,7 +85,7 @@ public sealed class MaskSearcher
         ArgumentNullException.ThrowIfNull(train);
         var parameters = new ParameterSelector(Options.Parameters).Select(model);
         var device = Options.Device ?? parameters[0].Weight.device;
-        if (!parameters[0].Weight.device.Same(device))
+        if (!parameters[0].Weight.device.SameAs(device))
         {
             model.to(device);
         }
@@ -236,7 +236,7 @@ public sealed class MaskSearcher
     private Device PrepareDevice(nn.Module model, IReadOnlyList<PrunableParameter> parameters)
     {
         var device = Options.Device ?? parameters[0].Weight.device;
-        if (!parameters[0].Weight.device.Same(device))
+        if (!parameters[0].Weight.device.SameAs(device))
         {
             model.to(device);
         }
@@ -587,12 +587,6 @@ public sealed class MaskSearcher
     }
 
     private static long StepsPerEpoch(long count, int batchSize) => (count + batchSize - 1) / batchSize;
-}
-
-internal static class DeviceExtensions
-{
-    /// <summary>Device equality by value (TorchSharp compares devices by reference).</summary>
-    public static bool Same(this Device a, Device b) => a.type == b.type && a.index == b.index;
 }
 
 /// <summary>Captures and restores the train/eval mode of every module of a model.</summary>
