@@ -75,7 +75,25 @@ static int Run(string? weightsPath, string name, double sparsity, int epochs, st
 
     // 1. Load the state dict. strict: every key of the reference model must be in the file with the same shape.
     using var model = ReferenceModels.Create(name, inputChannels: 1, classCount: 10);
-    var loaded = StateDict.Load(model, weightsPath, strict: true);
+    if (!File.Exists(weightsPath))
+    {
+        Console.Error.WriteLine($"--weights: {weightsPath} does not exist.");
+        return 1;
+    }
+
+    StateDictLoadResult loaded;
+    try
+    {
+        loaded = StateDict.Load(model, weightsPath, strict: true);
+    }
+    catch (Exception e) when (e is ArgumentException or SparsityFormatException)
+    {
+        // The message lists every missing, unexpected and mis-shaped key: rename them on the PyTorch side (README).
+        Console.Error.WriteLine($"Cannot load {weightsPath} into {name}: {e.Message}");
+        Console.Error.WriteLine($"The file's keys must be the reference model's: {string.Join(", ", model.state_dict().Keys)}");
+        return 1;
+    }
+
     Console.WriteLine($"loaded {loaded.Loaded.Count} tensors from {weightsPath}: {string.Join(", ", loaded.Loaded.Take(8))}{(loaded.Loaded.Count > 8 ? ", ..." : "")}");
     var dense = Evaluator.Evaluate(model, data.Test, cancellationToken: cancellationToken).Accuracy;
 
