@@ -1,6 +1,10 @@
 """Export a PyTorch LeNet-300-100 as a safetensors state dict that Sparsity.Samples.BringYourOwnModel loads.
 
     python3 export_example.py [--data DIR] [--epochs 1] [--out lenet300.safetensors]
+    python3 export_example.py --evaluate lenet300.safetensors --mask results/byo/jackpot-0.9.safetensors
+
+The second form reads the weights back, multiplies in the mask the sample saved (keys `<param>_mask`) and prints
+the pruned model's test accuracy in PyTorch, which should equal the sample's "jackpot (final mask)" row.
 
 DIR holds the Fashion-MNIST IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz]); default: the
 repository's embedded 6,000-image subset (data/fashion-mnist-subset). The model's attribute names (fc1, fc2, fc3)
@@ -71,12 +75,51 @@ def save_safetensors(tensors, path):
             f.write(b)
 
 
+def load_safetensors(path):
+    """Hand-written safetensors reader (what safetensors.torch.load_file returns)."""
+    dtypes = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64, "I64": torch.int64, "BOOL": torch.bool}
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = info["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(raw[8 + n + start:8 + n + end]), dtype=dtypes[info["dtype"]]).reshape(info["shape"])
+    return out
+
+
+def test_accuracy(model, folder):
+    images = (read_idx(folder, "t10k-images-idx3-ubyte").float() / 255 - MEAN) / STD
+    labels = read_idx(folder, "t10k-labels-idx1-ubyte").long()
+    with torch.no_grad():
+        return 100.0 * (model(images.unsqueeze(1)).argmax(1) == labels).float().mean().item()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=os.path.join(HERE, "..", "..", "data", "fashion-mnist-subset"))
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--out", default="lenet300.safetensors")
+    parser.add_argument("--evaluate", help="evaluate this exported file instead of training")
+    parser.add_argument("--mask", help="with --evaluate: a mask file written by the sample, applied before evaluating")
     args = parser.parse_args()
+
+    if args.evaluate:
+        model = LeNet300()
+        model.load_state_dict(load_safetensors(args.evaluate))
+        if args.mask:
+            masks = load_safetensors(args.mask)
+            with torch.no_grad():
+                for name, p in model.named_parameters():
+                    if name + "_mask" in masks:
+                        p.mul_(masks[name + "_mask"])
+            kept = sum(int(m.sum()) for m in masks.values())
+            print(f"applied {args.mask}: {kept} of {sum(m.numel() for m in masks.values())} masked weights kept")
+        print(f"test accuracy in PyTorch: {test_accuracy(model, args.data):.2f} %")
+        return
 
     torch.manual_seed(0)
     images = (read_idx(args.data, "train-images-idx3-ubyte").float() / 255 - MEAN) / STD
@@ -93,10 +136,7 @@ def main():
             optimiser.step()
         print(f"epoch {epoch + 1}: last batch loss {loss.item():.3f}")
 
-    test_images = (read_idx(args.data, "t10k-images-idx3-ubyte").float() / 255 - MEAN) / STD
-    test_labels = read_idx(args.data, "t10k-labels-idx1-ubyte").long()
-    with torch.no_grad():
-        accuracy = 100.0 * (model(test_images.unsqueeze(1)).argmax(1) == test_labels).float().mean().item()
+    accuracy = test_accuracy(model, args.data)
     print(f"test accuracy in PyTorch: {accuracy:.2f} % (the sample's 'dense (loaded)' row should print the same)")
 
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
