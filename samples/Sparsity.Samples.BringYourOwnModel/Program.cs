@@ -98,22 +98,24 @@ static int Run(string? weightsPath, string name, double sparsity, int epochs, st
     var dense = Evaluator.Evaluate(model, data.Test, cancellationToken: cancellationToken).Accuracy;
 
     // 2. Magnitude mask under one global threshold (the classifier stays dense, as in the search's default selection),
-    // and 3. the jackpot search from it: weights frozen, one score per weight trained, short restriction.
+    // evaluated before the search: the search updates BatchNorm running statistics (official policy), the file's don't change here.
     var searchOptions = new MaskSearchOptions { Epochs = epochs, Seed = seed };
-    var initializer = new CriterionMaskInitializer(new MagnitudeCriterion(), new GlobalAllocation(), sparsity);
-    using var search = SampleConsole.WithProgress($"jackpot search at sparsity {F(sparsity)}", epochs, report =>
-        new MaskSearcher(searchOptions).Search(model, initializer, data.Train, data.Test,
-            new Progress<SearchProgress>(p => report(
-                p.Epoch - 1 + ((double)p.Step / Math.Max(1, p.StepsPerEpoch)),
-                p.Completed is { } e ? $"epoch {e.Epoch}: {e.TestAccuracy:F2} %" : $"loss {p.TrainLoss:F3}")),
-            cancellationToken));
     var parameters = new ParameterSelector(searchOptions.Parameters).Select(model);
+    using var initial = new CriterionMaskInitializer(new MagnitudeCriterion(), new GlobalAllocation(), sparsity)
+        .Initialize(model, parameters, [], cancellationToken);
     double magnitude;
-    using (MaskedModel.Attach(model, search.InitialMasks, parameters))
+    using (MaskedModel.Attach(model, initial.Mask, parameters))
     {
         magnitude = Evaluator.Evaluate(model, data.Test, cancellationToken: cancellationToken).Accuracy;
     }
 
+    // 3. The jackpot search from it: weights frozen, one score per weight trained, short restriction.
+    using var search = SampleConsole.WithProgress($"jackpot search at sparsity {F(sparsity)}", epochs, report =>
+        new MaskSearcher(searchOptions).Search(model, initial, data.Train, data.Test,
+            new Progress<SearchProgress>(p => report(
+                p.Epoch - 1 + ((double)p.Step / Math.Max(1, p.StepsPerEpoch)),
+                p.Completed is { } e ? $"epoch {e.Epoch}: {e.TestAccuracy:F2} %" : $"loss {p.TrainLoss:F3}")),
+            cancellationToken));
     double jackpot;
     using (MaskedModel.Attach(model, search.Masks, parameters))
     {
