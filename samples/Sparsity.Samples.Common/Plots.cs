@@ -30,11 +30,13 @@ public static class Plots
         }
         if (logX)
         {
-            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-            {
-                LabelFormatter = v => $"{Math.Pow(10, v):0.###}",
-            };
+            // Ticks at 1, 2 and 5 times the powers of ten inside the data's range, labelled with the real value.
+            var all = series.SelectMany(s => s.X).Where(x => x > 0).ToList();
+            var ticks = Enumerable.Range(-6, 13).SelectMany(e => new[] { 1.0, 2.0, 5.0 }.Select(m => m * Math.Pow(10, e)))
+                .Where(t => t >= all.Min() / 1.0001 && t <= all.Max() * 1.0001).ToArray();
+            plot.Axes.Bottom.SetTicks(ticks.Select(Math.Log10).ToArray(), ticks.Select(t => t.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
         }
+
         plot.Title(title);
         plot.XLabel(xLabel + (logX ? " (log scale)" : string.Empty));
         plot.YLabel(yLabel);
