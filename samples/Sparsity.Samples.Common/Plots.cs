@@ -18,7 +18,9 @@ public static class Plots
     /// <param name="yLabel">Y axis label.</param>
     /// <param name="series">The lines.</param>
     /// <param name="logX">Plot x on a log10 scale (values must be positive).</param>
-    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<PlotSeries> series, bool logX = false)
+    /// <param name="categories">Names of the x positions 0, 1, 2, … (a categorical axis); numeric ticks when null.</param>
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<PlotSeries> series, bool logX = false,
+        IReadOnlyList<string>? categories = null)
     {
         var plot = new Plot();
         foreach (var s in series)
@@ -35,6 +37,11 @@ public static class Plots
             var ticks = Enumerable.Range(-6, 13).SelectMany(e => new[] { 1.0, 2.0, 5.0 }.Select(m => m * Math.Pow(10, e)))
                 .Where(t => t >= all.Min() / 1.0001 && t <= all.Max() * 1.0001).ToArray();
             plot.Axes.Bottom.SetTicks(ticks.Select(Math.Log10).ToArray(), ticks.Select(t => t.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        }
+
+        if (categories is not null)
+        {
+            plot.Axes.Bottom.SetTicks(Enumerable.Range(0, categories.Count).Select(i => (double)i).ToArray(), categories.ToArray());
         }
 
         plot.Title(title);

@@ -14,6 +14,15 @@ using Sparsity.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
+if (args is ["--report", var saved])
+{
+    // Re-print the verdict tables and the plot of an earlier run's verification.json.
+    var earlier = JsonNode.Parse(File.ReadAllText(saved))!.AsObject();
+    VerdictReport.Print(earlier);
+    VerdictReport.Plot(earlier, Path.ChangeExtension(saved, ".png"));
+    return 0;
+}
+
 var options = SampleOptions.Parse(args);
 if (options is null)
 {
@@ -26,8 +35,60 @@ var run = new VerificationRun(options, cancel.Token);
 var json = run.Execute();
 var path = Path.Combine(options.Out, "verification.json");
 ResultFiles.WriteJson(path, json);
-Console.WriteLine($"Wrote {path}");
+VerdictReport.Print(json);
+VerdictReport.Plot(json, Path.Combine(options.Out, "verification.png"));
+Console.WriteLine($"Wrote {path} and verification.png");
 return 0;
+
+/// <summary>The readable end of the sample: one verdict table per scheme and a plot of the claims' log10 FPR.</summary>
+internal static class VerdictReport
+{
+    private static readonly string[] Attacks = ["finetune", "prune10", "prune20", "addon1", "overwrite", "forged_key", "unrelated_model"];
+
+    public static void Print(JsonObject json)
+    {
+        if (json["schemes"] is not JsonObject schemes) return;
+        foreach (var (name, node) in schemes)
+        {
+            if (node is not JsonObject scheme || scheme["attacks"] is not JsonObject attacks)
+            {
+                Console.WriteLine($"{name}: {node?["error"]}");
+                continue;
+            }
+
+            SampleConsole.Table(
+                $"{name} signature: accuracy {Text(scheme["accuracy_before"])} % before, {Text(scheme["accuracy_after_embedding"])} % after embedding; threshold log10 FPR ≤ {Math.Log10(json["false_positive_threshold"]!.GetValue<double>()):F0}",
+                ["claim", "accuracy (%)", "log10 FPR", "verdict"],
+                [
+                    ["owner", Text(scheme["accuracy_after_embedding"]), Text(scheme["owner_log10_fpr"]), Verdict(scheme["verified"])],
+                    .. Attacks.Where(attacks.ContainsKey).Select(a => (IReadOnlyList<string>)[a, Text(attacks[a]!["accuracy"]), Text(attacks[a]!["log10_fpr"]), Verdict(attacks[a]!["verified"])]),
+                ]);
+        }
+    }
+
+    public static void Plot(JsonObject json, string path)
+    {
+        if (json["schemes"] is not JsonObject schemes) return;
+        var series = new List<PlotSeries>();
+        foreach (var (name, node) in schemes)
+        {
+            if (node is not JsonObject scheme || scheme["attacks"] is not JsonObject attacks) continue;
+            var values = new List<double> { scheme["owner_log10_fpr"]?.GetValue<double>() ?? double.NaN };
+            values.AddRange(Attacks.Select(a => attacks[a]?["log10_fpr"]?.GetValue<double>() ?? double.NaN));
+            series.Add(new PlotSeries(name, Enumerable.Range(0, values.Count).Select(i => (double)i).ToList(), values));
+        }
+
+        if (series.Count == 0) return;
+        var threshold = Math.Log10(json["false_positive_threshold"]!.GetValue<double>());
+        series.Add(new PlotSeries("threshold", [0, Attacks.Length], [threshold, threshold]));
+        Plots.Lines(path, "Ownership claims: log10 false-positive probability", "claim", "log10 FPR (lower = surer)", series,
+            categories: ["owner", "fine-tune", "prune 10 %", "prune 20 %", "add-on 1 %", "overwrite", "forged key", "unrelated"]);
+    }
+
+    private static string Text(JsonNode? value) => value is null ? "" : value.ToJsonString();
+
+    private static string Verdict(JsonNode? value) => value?.GetValue<bool>() == true ? "verified" : "rejected";
+}
 
 /// <summary>Command-line options (fast defaults: a few epochs on CPU).</summary>
 internal sealed record SampleOptions
