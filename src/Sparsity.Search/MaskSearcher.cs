@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sparsity.Analysis;
 using Sparsity.Data;
 using Sparsity.Training;
 using TorchSharp;
@@ -173,43 +174,13 @@ public sealed class MaskSearcher
         return Run(model, parameters, state, device, train, test, progress, cancellationToken);
     }
 
-    internal static double Overlap(MaskSet initial, MaskSet final)
-    {
-        long both = 0;
-        foreach (var (name, m) in final.Entries)
-        {
-            using var scope = NewDisposeScope();
-            both += m.logical_and(initial[name].to(m.device)).count_nonzero().item<long>();
-        }
-
-        return final.KeptCount == 0 ? 0.0 : (double)both / final.KeptCount;
-    }
+    internal static double Overlap(MaskSet initial, MaskSet final) =>
+        final.KeptCount == 0 ? 0.0 : MaskOverlap.Compute(initial, final).Total.OverlapRatio;
 
     private static List<PrunableParameter> ResolveParameters(nn.Module model, IReadOnlyList<string> names, MaskSet? shapes, string paramName)
     {
-        var all = new List<PrunableParameter>();
-        foreach (var (moduleName, module) in model.named_modules())
-        {
-            var kind = module switch
-            {
-                Linear => PrunableLayerKind.Linear,
-                Conv1d => PrunableLayerKind.Conv1d,
-                Conv2d => PrunableLayerKind.Conv2d,
-                Conv3d => PrunableLayerKind.Conv3d,
-                _ => (PrunableLayerKind?)null,
-            };
-            if (kind is { } k && module.get_parameter("weight") is not null)
-            {
-                all.Add(new PrunableParameter(moduleName.Length == 0 ? "weight" : moduleName + ".weight", module, "weight", k));
-            }
-        }
-
-        if (all.Count == 0)
-        {
-            throw new ArgumentException(
-                $"Model {model.GetType().Name} has no prunable layer (no Linear or Conv weight); there is nothing to search.", nameof(model));
-        }
-
+        // Every Conv/Linear weight (the selector throws, naming "model", when there is none).
+        var all = new ParameterSelector(new ParameterSelectorOptions { IncludeConv3d = true }).Select(model);
         var byName = all.ToDictionary(p => p.Name, StringComparer.Ordinal);
         var unknown = names.Where(n => !byName.ContainsKey(n)).ToList();
         if (unknown.Count > 0)
@@ -587,23 +558,4 @@ public sealed class MaskSearcher
     }
 
     private static long StepsPerEpoch(long count, int batchSize) => (count + batchSize - 1) / batchSize;
-}
-
-/// <summary>Captures and restores the train/eval mode of every module of a model.</summary>
-internal sealed class TrainingModes
-{
-    private readonly List<(nn.Module Module, bool Training)> _modes;
-
-    private TrainingModes(List<(nn.Module, bool)> modes) => _modes = modes;
-
-    public static TrainingModes Capture(nn.Module model) =>
-        new([(model, model.training), .. model.named_modules().Select(m => (m.module, m.module.training))]);
-
-    public void Restore()
-    {
-        foreach (var (m, training) in _modes)
-        {
-            m.train(training);
-        }
-    }
 }

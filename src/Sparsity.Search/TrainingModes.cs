@@ -1,0 +1,22 @@
+using static TorchSharp.torch;
+
+namespace Sparsity.Search;
+
+/// <summary>Captures and restores the train/eval mode of every module of a model.</summary>
+internal sealed class TrainingModes
+{
+    private readonly List<(nn.Module Module, bool Training)> _modes;
+
+    private TrainingModes(List<(nn.Module, bool)> modes) => _modes = modes;
+
+    public static TrainingModes Capture(nn.Module model) =>
+        new([(model, model.training), .. model.named_modules().Select(m => (m.module, m.module.training))]);
+
+    public void Restore()
+    {
+        foreach (var (m, training) in _modes)
+        {
+            m.train(training);
+        }
+    }
+}
