@@ -67,7 +67,7 @@ internal sealed record JackpotOptions
         init.AcceptOnlyFromAmong("magnitude", "random");
         var batchSize = Positive(new Option<int>("--batch-size") { Description = "Search batch size", DefaultValueFactory = _ => 256 });
         var lr = new Option<double>("--lr") { Description = "Search learning rate", DefaultValueFactory = _ => 0.1 };
-        var bn = new Option<string>("--bn") { Description = "BatchNorm statistics during the search", DefaultValueFactory = _ => "update" };
+        var bn = new Option<string>("--bn") { Description = "BatchNorm statistics: update (official: running statistics follow the search), freeze, or recalibrate (update, then one pass over the training data under the final mask)", DefaultValueFactory = _ => "recalibrate" };
         bn.AcceptOnlyFromAmong("update", "freeze", "recalibrate");
         var device = new Option<string>("--device") { Description = "Device (cpu, cuda, cuda:1)", DefaultValueFactory = _ => "cpu" };
         var criteria = new Option<string[]>("--criteria")

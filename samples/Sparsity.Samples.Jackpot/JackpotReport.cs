@@ -149,6 +149,8 @@ internal sealed class JackpotReport(
         return new JsonObject
         {
             ["test_accuracy"] = Numbers(history.Select(e => e.TestAccuracy ?? double.NaN)),
+            ["final_test_accuracy"] = J(run.Search.FinalTestAccuracy ?? double.NaN),
+            ["batch_norm"] = run.Search.Options.BatchNorm.ToString(),
             ["seconds_per_epoch"] = Numbers(history.Select(e => e.Seconds)),
             ["train_loss"] = Numbers(history.Select(e => e.TrainLoss)),
             ["flips_accepted"] = new JsonArray(history.Select(e => (JsonNode)e.FlipsAccepted).ToArray()),
