@@ -68,13 +68,13 @@ internal static class VerdictReport
         }
 
         SampleConsole.Table(
-            $"key mask (V1): key = top {Text(key["key_fraction"])} of kept weights by |W| ({Text(key["key_count"])} weights); both retrained {Text(key["epochs"])} epochs from the {key["retrained_from"]?.GetValue<string>()}",
+            $"key mask (V1): key = top {Text(key["key_fraction"])} of kept weights by |W| ({Text(key["key_count"])} weights); both trained {Text(key["epochs"])} epoch(s) from the {key["retrained_from"]?.GetValue<string>()}",
             ["mask", "accuracy (%)"],
             [
                 ["ticket (as trained)", Text(key["accuracy_ticket"])],
                 ["ticket without key, no retraining", Text(key["accuracy_without_key_no_retraining"])],
-                ["full ticket (with key), retrained", Text(key["accuracy_full"])],
-                ["locked mask only (no key), retrained", Text(key["accuracy_locked"])],
+                ["full ticket (with key), trained", Text(key["accuracy_full"])],
+                ["locked mask only (no key), trained", Text(key["accuracy_locked"])],
                 ["gap (full − locked), points", Text(key["gap"])],
             ]);
     }
@@ -88,23 +88,23 @@ internal static class VerdictReport
 
         List<IReadOnlyList<string>> rows =
         [
-            ["magnitude start mask (no search)", Text(jackpot["accuracy_initial"]), "", "", "", ""],
-            ["(a) jackpot, unconstrained", Text(jackpot["accuracy_unconstrained"]), "", "", "", ""],
+            ["start (magnitude)", Text(jackpot["accuracy_initial"]), "", "", "", ""],
+            ["(a) unsigned", Text(jackpot["accuracy_unconstrained"]), "", "", "", ""],
         ];
         foreach (var (name, entry) in schemes)
         {
             if (entry?["error"] is { } error)
             {
-                rows.Add([$"(b) jackpot signed {name}", error.GetValue<string>(), "", "", "", ""]);
+                rows.Add([$"(b) {name}", "error (see JSON)", "", "", "", ""]);
                 continue;
             }
 
-            rows.Add([$"(b) jackpot signed {name}", Text(entry!["accuracy"]), Text(entry["cost"]), Text(entry["embed_then_finetune_cost"]), Text(entry["owner_log10_fpr"]), Verdict(entry["verified"])]);
+            rows.Add([$"(b) {name}", Text(entry!["accuracy"]), Text(entry["cost"]), Text(entry["embed_then_finetune_cost"]), Text(entry["owner_log10_fpr"]), Verdict(entry["verified"])]);
         }
 
         SampleConsole.Table(
-            $"signed jackpot vs embed-then-fine-tune: mask search {Text(jackpot["search_epochs"])} epoch(s) from the dense model at density {Text(jackpot["initial_density"])}",
-            ["mask", "accuracy (%)", "cost (a − b)", "embed-then-fine-tune cost", "owner log10 FPR", "verdict"],
+            $"signed jackpot: mask search {Text(jackpot["search_epochs"])} epoch(s) from the dense model at density {Text(jackpot["initial_density"])}; cost a − b next to embed-then-fine-tune cost (control − signed)",
+            ["jackpot", "acc %", "a − b", "embed cost", "log10 FPR", "verdict"],
             rows);
     }
 
