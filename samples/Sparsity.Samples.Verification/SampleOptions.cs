@@ -8,7 +8,7 @@ internal sealed record SampleOptions
         "       [--pretrain-epochs 3] [--unrelated-pretrain-epochs 3] [--ticket-epochs 1] [--retrain-epochs 2]\n" +
         "       [--attack-epochs 1] [--search-epochs 1] [--density 0.2] [--fpr 1e-9] [--cache DIR] [--threads N]\n" +
         "       [--schemes qr,keyed|none] [--experiments trigger,key_mask,signed_jackpot|none]\n" +
-        "       [--trigger-count 100] [--key-fraction 0.05] [--key-mask-epochs <ticket epochs>]\n" +
+        "       [--trigger-count 100] [--trigger-epochs <retrain epochs>] [--key-fraction 0.05] [--key-mask-epochs <ticket epochs>]\n" +
         "       Sparsity.Samples.Verification --report OUT/verification.json";
 
     /// <summary>The experiments beyond the per-scheme runs, in the order they run.</summary>
@@ -33,6 +33,7 @@ internal sealed record SampleOptions
     public int TriggerCount { get; init; } = 100;
     public double KeyFraction { get; init; } = 0.05;
     public int? KeyMaskEpochs { get; init; }
+    public int? TriggerEpochs { get; init; }
 
     /// <summary>The cache folder of pre-training and tickets.</summary>
     public string CacheFolder => Cache ?? Path.Combine(Out, "cache");
@@ -68,6 +69,7 @@ internal sealed record SampleOptions
                 "--trigger-count" => o with { TriggerCount = NextInt() },
                 "--key-fraction" => o with { KeyFraction = NextDouble() },
                 "--key-mask-epochs" => o with { KeyMaskEpochs = NextInt() },
+                "--trigger-epochs" => o with { TriggerEpochs = NextInt() },
                 "-h" or "--help" => null,
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'.\n{Usage}"),
             };
@@ -97,9 +99,9 @@ internal sealed record SampleOptions
             throw new ArgumentOutOfRangeException("--pretrain-epochs", "Pre-training needs at least 1 epoch (--pretrain-epochs and --unrelated-pretrain-epochs).");
         }
 
-        if (o.TicketEpochs < 0 || o.RetrainEpochs < 0 || o.AttackEpochs < 0 || o.KeyMaskEpochs < 0)
+        if (o.TicketEpochs < 0 || o.RetrainEpochs < 0 || o.AttackEpochs < 0 || o.KeyMaskEpochs < 0 || o.TriggerEpochs < 0)
         {
-            throw new ArgumentOutOfRangeException("--retrain-epochs", "--ticket-epochs, --retrain-epochs, --attack-epochs and --key-mask-epochs must be ≥ 0.");
+            throw new ArgumentOutOfRangeException("--retrain-epochs", "--ticket-epochs, --retrain-epochs, --attack-epochs, --key-mask-epochs and --trigger-epochs must be ≥ 0.");
         }
 
         if (o.SearchEpochs < 1)

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 
 /// <summary>
 /// Black-box trigger set (paper V3, Table 5; design notes §A.5.5, §B.4.2): a key-derived trigger set is mixed into the
-/// retraining of the signed ticket (one trigger per batch, mask fixed, the same epochs and seed as the embedding
-/// retraining), the chance hit rate is measured on the unmarked control, and the owner model, the attacked copies and the
+/// retraining of the signed ticket (one trigger per batch, mask fixed, the same start, learning rate and seed as the
+/// embedding retraining and by default its epochs, <c>--trigger-epochs</c>), the chance hit rate is measured on the unmarked control, and the owner model, the attacked copies and the
 /// unrelated model are queried with the triggers only. JSON: <c>trigger</c>.
 /// </summary>
 internal sealed class TriggerExperiment(VerificationContext context)
@@ -29,7 +29,8 @@ internal sealed class TriggerExperiment(VerificationContext context)
 
         var model = context.Clone(signed.Start);
         var parameters = VerificationContext.Parameters(model);
-        context.Phase("trigger.retrain", () => context.Train(model, signed.Mask, parameters, Options.RetrainEpochs, 0.01, Options.Seed + 20,
+        int epochs = Options.TriggerEpochs ?? Options.RetrainEpochs;
+        context.Phase("trigger.retrain", () => context.Train(model, signed.Mask, parameters, epochs, 0.01, Options.Seed + 20,
             new TriggeredDataset(context.Data.Train, triggers, (int)Options.Seed)));
         double accuracy = context.Evaluate(model);
         var owner = TriggerVerifier.Verify(model, triggers, chance, Options.FalsePositiveRate);
@@ -75,6 +76,8 @@ internal sealed class TriggerExperiment(VerificationContext context)
         {
             ["scheme"] = signed.Scheme,
             ["count"] = triggers.Count,
+            ["epochs"] = epochs,
+            ["exposures_per_trigger"] = VerificationContext.Round(epochs * Math.Ceiling(context.Data.Train.Count / (double)(Sparsity.Training.TrainingOptions.ReferenceRecipe.BatchSize - 1)) / triggers.Count, 1),
             ["input_range"] = new JsonArray(VerificationContext.Round(low, 4), VerificationContext.Round(high, 4)),
             ["chance_rate"] = VerificationContext.Round(chance, 4),
             ["control_hits"] = controlHits,
