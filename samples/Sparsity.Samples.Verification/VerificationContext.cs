@@ -62,7 +62,10 @@ internal sealed class VerificationContext(SampleOptions options, CancellationTok
         return 0;
     });
 
-    /// <summary>Seconds per phase, the time spent in training, evaluation and verification across phases, and the total.</summary>
+    /// <summary>
+    /// Seconds per phase (<c>other</c>: the rest, mostly single evaluations between phases), the time spent in training,
+    /// evaluation and verification summed over all phases, and the total.
+    /// </summary>
     public JsonObject Seconds()
     {
         var phases = new JsonObject();
@@ -71,6 +74,7 @@ internal sealed class VerificationContext(SampleOptions options, CancellationTok
             phases[name] = Math.Round(s, 1);
         }
 
+        phases["other"] = Math.Round(ElapsedSeconds - _phases.Values.Sum(), 1);
         var within = new JsonObject();
         foreach (var (name, s) in _within)
         {
