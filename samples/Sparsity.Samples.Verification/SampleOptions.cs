@@ -8,7 +8,7 @@ internal sealed record SampleOptions
         "       [--pretrain-epochs 3] [--unrelated-pretrain-epochs 3] [--ticket-epochs 1] [--retrain-epochs 2]\n" +
         "       [--attack-epochs 1] [--search-epochs 1] [--density 0.2] [--fpr 1e-9] [--cache DIR] [--threads N]\n" +
         "       [--schemes qr,keyed|none] [--experiments trigger,key_mask,signed_jackpot|none]\n" +
-        "       [--trigger-count 100] [--trigger-epochs <retrain epochs>] [--key-fraction 0.05] [--key-mask-epochs <ticket epochs>]\n" +
+        "       [--trigger-count 100] [--trigger-epochs <retrain epochs>] [--triggers-per-batch 1] [--key-fraction 0.05] [--key-mask-epochs <ticket epochs>]\n" +
         "       Sparsity.Samples.Verification --report OUT/verification.json";
 
     /// <summary>The experiments beyond the per-scheme runs, in the order they run.</summary>
@@ -34,6 +34,7 @@ internal sealed record SampleOptions
     public double KeyFraction { get; init; } = 0.05;
     public int? KeyMaskEpochs { get; init; }
     public int? TriggerEpochs { get; init; }
+    public int TriggersPerBatch { get; init; } = 1;
 
     /// <summary>The cache folder of pre-training and tickets.</summary>
     public string CacheFolder => Cache ?? Path.Combine(Out, "cache");
@@ -70,6 +71,7 @@ internal sealed record SampleOptions
                 "--key-fraction" => o with { KeyFraction = NextDouble() },
                 "--key-mask-epochs" => o with { KeyMaskEpochs = NextInt() },
                 "--trigger-epochs" => o with { TriggerEpochs = NextInt() },
+                "--triggers-per-batch" => o with { TriggersPerBatch = NextInt() },
                 "-h" or "--help" => null,
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'.\n{Usage}"),
             };
@@ -112,6 +114,11 @@ internal sealed record SampleOptions
         if (o.TriggerCount < 1)
         {
             throw new ArgumentOutOfRangeException("--trigger-count", o.TriggerCount, "The trigger set needs at least 1 trigger (paper: 100).");
+        }
+
+        if (o.TriggersPerBatch is < 1 or > 64)
+        {
+            throw new ArgumentOutOfRangeException("--triggers-per-batch", o.TriggersPerBatch, "Triggers per batch must lie in [1, 64] (paper: 1; the batch holds 128).");
         }
 
         if (o.Threads is < 1)

@@ -31,7 +31,9 @@ internal sealed class TriggerExperiment(VerificationContext context)
         var parameters = VerificationContext.Parameters(model);
         int epochs = Options.TriggerEpochs ?? Options.RetrainEpochs;
         context.Phase("trigger.retrain", () => context.Train(model, signed.Mask, parameters, epochs, 0.01, Options.Seed + 20,
-            new TriggeredDataset(context.Data.Train, triggers, (int)Options.Seed)));
+            Options.TriggersPerBatch == 1
+                ? new TriggeredDataset(context.Data.Train, triggers, (int)Options.Seed)
+                : new MultiTriggerDataset(context.Data.Train, triggers, Options.TriggersPerBatch, (int)Options.Seed)));
         double accuracy = context.Evaluate(model);
         var owner = TriggerVerifier.Verify(model, triggers, chance, Options.FalsePositiveRate);
         var whiteBox = context.Verify(model, signed.Credential);
@@ -77,7 +79,9 @@ internal sealed class TriggerExperiment(VerificationContext context)
             ["scheme"] = signed.Scheme,
             ["count"] = triggers.Count,
             ["epochs"] = epochs,
-            ["exposures_per_trigger"] = VerificationContext.Round(epochs * Math.Ceiling(context.Data.Train.Count / (double)(Sparsity.Training.TrainingOptions.ReferenceRecipe.BatchSize - 1)) / triggers.Count, 1),
+            ["triggers_per_batch"] = Options.TriggersPerBatch,
+            ["exposures_per_trigger"] = VerificationContext.Round(
+                epochs * Options.TriggersPerBatch * Math.Ceiling(context.Data.Train.Count / (double)(Sparsity.Training.TrainingOptions.ReferenceRecipe.BatchSize - Options.TriggersPerBatch)) / triggers.Count, 1),
             ["input_range"] = new JsonArray(VerificationContext.Round(low, 4), VerificationContext.Round(high, 4)),
             ["chance_rate"] = VerificationContext.Round(chance, 4),
             ["control_hits"] = controlHits,
