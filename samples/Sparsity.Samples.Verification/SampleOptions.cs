@@ -9,6 +9,7 @@ internal sealed record SampleOptions
         "       [--attack-epochs 1] [--search-epochs 1] [--density 0.2] [--fpr 1e-9] [--cache DIR] [--threads N]\n" +
         "       [--schemes qr,keyed|none] [--experiments trigger,key_mask,signed_jackpot|none]\n" +
         "       [--trigger-count 100] [--trigger-epochs <retrain epochs>] [--triggers-per-batch 1] [--key-fraction 0.05] [--key-mask-epochs <ticket epochs>]\n" +
+        "       [--attack-grid]\n" +
         "       Sparsity.Samples.Verification --report OUT/verification.json";
 
     /// <summary>The experiments beyond the per-scheme runs, in the order they run.</summary>
@@ -35,6 +36,7 @@ internal sealed record SampleOptions
     public int? KeyMaskEpochs { get; init; }
     public int? TriggerEpochs { get; init; }
     public int TriggersPerBatch { get; init; } = 1;
+    public bool AttackGrid { get; init; }
 
     /// <summary>The cache folder of pre-training and tickets.</summary>
     public string CacheFolder => Cache ?? Path.Combine(Out, "cache");
@@ -72,6 +74,7 @@ internal sealed record SampleOptions
                 "--key-mask-epochs" => o with { KeyMaskEpochs = NextInt() },
                 "--trigger-epochs" => o with { TriggerEpochs = NextInt() },
                 "--triggers-per-batch" => o with { TriggersPerBatch = NextInt() },
+                "--attack-grid" => o with { AttackGrid = true },
                 "-h" or "--help" => null,
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'.\n{Usage}"),
             };

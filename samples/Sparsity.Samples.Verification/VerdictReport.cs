@@ -31,7 +31,16 @@ internal static class VerdictReport
             }
         }
 
+        if (json["schemes"] is JsonObject gridSchemes)
+        {
+            foreach (var (name, node) in gridSchemes)
+            {
+                PrintGrid($"{name} signature under the paper's attack grid (no retraining)", node?["attack_grid"], "matches", "bits");
+            }
+        }
+
         PrintTrigger(json["trigger"], threshold);
+        PrintGrid("trigger set under the paper's attack grid (no retraining)", json["trigger"]?["attack_grid"], "hits", "count");
         PrintKeyMask(json["key_mask"]);
         PrintSignedJackpot(json["signed_jackpot"]);
         PrintSeconds(json["seconds"]);
@@ -58,6 +67,21 @@ internal static class VerdictReport
                 .. TriggerAttacks.Where(attacks.ContainsKey).Select(a => (IReadOnlyList<string>)
                     [a, Text(attacks[a]!["accuracy"]), $"{Text(attacks[a]!["hits"])}/{Text(attacks[a]!["count"])}", Text(attacks[a]!["log10_fpr"]), Verdict(attacks[a]!["verified"])]),
             ]);
+    }
+
+    /// <summary>The rows of <see cref="AttackGrid"/>: remaining density, accuracy, matching bits or trigger hits, verdict.</summary>
+    private static void PrintGrid(string title, JsonNode? node, string hitKey, string countKey)
+    {
+        if (node is not JsonObject grid)
+        {
+            return;
+        }
+
+        SampleConsole.Table(
+            title,
+            ["attack", "remaining density", "accuracy (%)", hitKey, "log10 FPR", "verdict"],
+            [.. grid.Select(e => (IReadOnlyList<string>)
+                [e.Key, Text(e.Value!["density"]), Text(e.Value["accuracy"]), $"{Text(e.Value[hitKey])}/{Text(e.Value[countKey])}", Text(e.Value["log10_fpr"]), Verdict(e.Value["verified"])])]);
     }
 
     private static void PrintKeyMask(JsonNode? node)

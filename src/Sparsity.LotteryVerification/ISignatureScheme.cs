@@ -30,7 +30,11 @@ public interface ISignatureScheme
     /// </summary>
     /// <param name="ticket">The owner's ticket mask (not modified).</param>
     /// <param name="seed">Seed of the kernel choice and of the random rebalance.</param>
-    /// <param name="priority">Optional rebalance priority (for example |W|).</param>
+    /// <param name="priority">
+    /// Optional priority (for example |W| of the dense model): it orders the rebalance, and an on channel pair forces its
+    /// kept weight of highest priority, or — when the ticket keeps none — its kernel weight of highest priority instead of
+    /// a random one, so that the weight carrying the bit is the last one magnitude re-pruning would remove.
+    /// </param>
     SignedTicket Embed(MaskSet ticket, int seed = 0, ScoreSet? priority = null);
 }
 

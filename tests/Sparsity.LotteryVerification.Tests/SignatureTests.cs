@@ -150,6 +150,45 @@ public sealed class SignatureTests
     }
 
     [Fact]
+    public void WithAPriorityAnOnPairCarriesItsBitOnTheKernelWeightOfHighestPriority()
+    {
+        // Density 0.01: most kernels keep nothing, so many on pairs must switch a weight on.
+        using var ticket = Ticket(density: 0.01);
+        const string layer = "layer2.1.conv1.weight";
+        var random = new Random(3);
+        using var priority = new ScoreSet(ticket.Names.Select(n =>
+        {
+            var shape = ticket[n].shape;
+            var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = (float)random.NextDouble();
+            }
+
+            return KeyValuePair.Create(n, tensor(values).reshape(shape));
+        }).ToList());
+        var scheme = new KeyedSignatureScheme(Key, new KeyedSignatureOptions { Granularity = SignatureGranularity.ChannelPair, Layer = layer });
+        using var signed = scheme.Embed(ticket, seed: 1, priority: priority);
+
+        var kept = TestMasks.Flat(ticket[layer]);
+        var order = TestMasks.FlatFloat(priority[layer]);
+        var forcedOn = signed.Constraint.ForcedOn(layer).ToHashSet();
+        int switchedOn = 0;
+        foreach (var bit in signed.Credential.Bits.Where(b => b.Expected))
+        {
+            var kernel = Enumerable.Range(0, 9).Select(u => bit.Position * 9 + u).ToList();
+            var candidates = kernel.Where(i => kept[i]).ToList();
+            switchedOn += candidates.Count == 0 ? 1 : 0;
+            var expected = (candidates.Count > 0 ? candidates : kernel).MaxBy(i => order[i]);
+            kernel.Where(forcedOn.Contains).Should().Equal([expected], $"pair {bit.Position}");
+        }
+
+        switchedOn.Should().BePositive("the test must exercise pairs the ticket does not connect");
+        SignatureReader.Read(signed.Mask, signed.Credential).Should().Equal(signed.Credential.Bits.Select(b => b.Expected));
+        signed.Mask.KeptIn(layer).Should().Be(ticket.KeptIn(layer));
+    }
+
+    [Fact]
     public void KeyedWhitenedBitCountIsTheExactMinimumAndTargetsAreBalanced()
     {
         using var ticket = Ticket();
