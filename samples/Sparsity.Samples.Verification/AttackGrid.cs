@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Sparsity;
 using Sparsity.LotteryVerification;
 using static TorchSharp.torch;
@@ -18,6 +19,27 @@ internal static class AttackGrid
             $"addon{Percent(r)}",
             (Func<nn.Module, MaskSet, int, MaskSet>)((model, mask, seed) => OwnershipAttacks.AddOn(model, mask, r, 0.1, seed, VerificationContext.Parameters(model))))),
     ];
+
+    /// <summary>
+    /// Runs every attack on its own copy of <paramref name="model"/> as phase <paramref name="phase"/>; each entry is
+    /// <paramref name="judge"/>'s verdict on the attacked copy plus the attacker's remaining density.
+    /// </summary>
+    public static JsonObject Run(VerificationContext context, nn.Module<Tensor, Tensor> model, MaskSet mask, string phase, Func<nn.Module<Tensor, Tensor>, JsonObject> judge)
+    {
+        var grid = new JsonObject();
+        context.Phase(phase, () =>
+        {
+            foreach (var (attack, apply) in Attacks)
+            {
+                using var m = context.Clone(model);
+                using var attackedMask = apply(m, mask, (int)context.Options.Seed);
+                var entry = judge(m);
+                entry["density"] = VerificationContext.Round(attackedMask.Density, 5);
+                grid[attack] = entry;
+            }
+        });
+        return grid;
+    }
 
     private static (string, Func<nn.Module, MaskSet, int, MaskSet>) Reprune(string name, double fraction, RepruneMethod method) => (
         $"{name}{Percent(fraction)}",

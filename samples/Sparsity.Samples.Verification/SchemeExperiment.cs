@@ -112,21 +112,7 @@ internal sealed class SchemeExperiment(VerificationContext context)
             Record("unrelated_model", unrelated.Model, cred, unrelated.Accuracy);
         });
 
-        var grid = new JsonObject();
-        if (Options.AttackGrid)
-        {
-            context.Phase($"{name}.attack_grid", () =>
-            {
-                foreach (var (attack, apply) in AttackGrid.Attacks)
-                {
-                    using var m = context.Clone(model);
-                    using var attackedMask = apply(m, signed.Mask, (int)Options.Seed);
-                    var entry = VerificationContext.Entry(context.Evaluate(m), context.Verify(m, cred));
-                    entry["density"] = VerificationContext.Round(attackedMask.Density, 5);
-                    grid[attack] = entry;
-                }
-            });
-        }
+        var grid = Options.AttackGrid ? AttackGrid.Run(context, model, signed.Mask, $"{name}.attack_grid", m => VerificationContext.Entry(context.Evaluate(m), context.Verify(m, cred))) : null;
 
         var result = new JsonObject
         {
@@ -143,7 +129,7 @@ internal sealed class SchemeExperiment(VerificationContext context)
             ["owner_log10_fpr"] = VerificationContext.Round(ownerVerdict.Log10FalsePositive),
             ["verified"] = ownerVerdict.Verified,
             ["attacks"] = attacks,
-            ["attack_grid"] = Options.AttackGrid ? grid : null,
+            ["attack_grid"] = grid,
         };
         if (cred.Row is { } row)
         {

@@ -73,21 +73,7 @@ internal sealed class TriggerExperiment(VerificationContext context)
             Record("unrelated_model", unrelated.Model, unrelated.Accuracy);
         });
 
-        var grid = new JsonObject();
-        if (Options.AttackGrid)
-        {
-            context.Phase("trigger.attack_grid", () =>
-            {
-                foreach (var (attack, apply) in AttackGrid.Attacks)
-                {
-                    using var m = context.Clone(model);
-                    using var attackedMask = apply(m, signed.Mask, (int)Options.Seed);
-                    var entry = Entry(context.Evaluate(m), TriggerVerifier.Verify(m, triggers, chance, Options.FalsePositiveRate));
-                    entry["density"] = VerificationContext.Round(attackedMask.Density, 5);
-                    grid[attack] = entry;
-                }
-            });
-        }
+        var grid = Options.AttackGrid ? AttackGrid.Run(context, model, signed.Mask, "trigger.attack_grid", m => Entry(context.Evaluate(m), TriggerVerifier.Verify(m, triggers, chance, Options.FalsePositiveRate))) : null;
 
         model.Dispose();
         return new JsonObject
@@ -110,7 +96,7 @@ internal sealed class TriggerExperiment(VerificationContext context)
             ["white_box_log10_fpr"] = VerificationContext.Round(whiteBox.Log10FalsePositive),
             ["white_box_verified"] = whiteBox.Verified,
             ["attacks"] = attacks,
-            ["attack_grid"] = Options.AttackGrid ? grid : null,
+            ["attack_grid"] = grid,
         };
     }
 
