@@ -31,9 +31,7 @@ internal sealed class TriggerExperiment(VerificationContext context)
         var parameters = VerificationContext.Parameters(model);
         int epochs = Options.TriggerEpochs ?? Options.RetrainEpochs;
         context.Phase("trigger.retrain", () => context.Train(model, signed.Mask, parameters, epochs, 0.01, Options.Seed + 20,
-            Options.TriggersPerBatch == 1
-                ? new TriggeredDataset(context.Data.Train, triggers, (int)Options.Seed)
-                : new MultiTriggerDataset(context.Data.Train, triggers, Options.TriggersPerBatch, (int)Options.Seed)));
+            new TriggeredDataset(context.Data.Train, triggers, (int)Options.Seed, Options.TriggersPerBatch)));
         double accuracy = context.Evaluate(model);
         var owner = TriggerVerifier.Verify(model, triggers, chance, Options.FalsePositiveRate);
         var whiteBox = context.Verify(model, signed.Credential);

@@ -89,26 +89,34 @@ public sealed class TriggerSet : IDisposable
 }
 
 /// <summary>
-/// Mixes a trigger set into training batches, one trigger per batch as in the official code (126 clean + 1 trigger),
-/// cycling through the triggers in an order shuffled per pass.
+/// Mixes a trigger set into training batches, one trigger per batch as in the official code (126 clean + 1 trigger) or
+/// k per batch, cycling through the triggers in an order shuffled per pass.
 /// </summary>
 public sealed class TriggerMixer
 {
     private readonly TriggerSet _triggers;
     private readonly Random _order;
+    private readonly int _perBatch;
 
     /// <summary>Creates a mixer.</summary>
     /// <param name="triggers">The trigger set (not owned).</param>
     /// <param name="seed">Seed of the trigger order.</param>
-    public TriggerMixer(TriggerSet triggers, int seed = 0)
+    /// <param name="triggersPerBatch">
+    /// Triggers appended to every batch (≥ 1; the paper: 1). With few training epochs one per batch shows each trigger too
+    /// rarely to be learned; k per batch gives k times the exposures at the same cost.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="triggersPerBatch"/> is below 1.</exception>
+    public TriggerMixer(TriggerSet triggers, int seed = 0, int triggersPerBatch = 1)
     {
         ArgumentNullException.ThrowIfNull(triggers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(triggersPerBatch, 1);
         _triggers = triggers;
         _order = new Random(seed);
+        _perBatch = triggersPerBatch;
     }
 
     /// <summary>
-    /// Yields each batch with one trigger appended (inputs concatenated on dim 0, the label cast to the batch's label dtype).
+    /// Yields each batch with the next triggers appended (inputs concatenated on dim 0, labels cast to the batch's label dtype).
     /// The yielded batches are owned by the mixer and disposed when the enumeration moves on (the <see cref="Batch"/> contract).
     /// </summary>
     /// <param name="batches">Clean batches.</param>
@@ -132,20 +140,26 @@ public sealed class TriggerMixer
                     nameof(batches));
             }
 
-            if (next == order.Length)
+            var picks = new long[_perBatch];
+            for (int j = 0; j < _perBatch; j++)
             {
-                order = Enumerable.Range(0, _triggers.Count).ToArray();
-                _order.Shuffle(order);
-                next = 0;
+                if (next == order.Length)
+                {
+                    order = Enumerable.Range(0, _triggers.Count).ToArray();
+                    _order.Shuffle(order);
+                    next = 0;
+                }
+
+                picks[j] = order[next++];
             }
 
-            int t = order[next++];
             Batch mixed;
             using (var scope = NewDisposeScope())
             {
                 var device = batch.Inputs.device;
-                var x = cat([batch.Inputs, _triggers.Inputs[t].unsqueeze(0).to(device).to(batch.Inputs.dtype)], 0);
-                var y = cat([batch.Labels, _triggers.Labels[t].unsqueeze(0).to(device).to(batch.Labels.dtype)], 0);
+                var index = tensor(picks, device: _triggers.Inputs.device);
+                var x = cat([batch.Inputs, _triggers.Inputs.index_select(0, index).to(device).to(batch.Inputs.dtype)], 0);
+                var y = cat([batch.Labels, _triggers.Labels.index_select(0, index).to(device).to(batch.Labels.dtype)], 0);
                 mixed = new Batch(x.MoveToOuterDisposeScope().DetachFromDisposeScope(), y.MoveToOuterDisposeScope().DetachFromDisposeScope());
             }
 
@@ -266,25 +280,29 @@ public static class TriggerVerifier
 }
 
 /// <summary>
-/// A training set with one trigger in every batch (the paper's V3 retraining): batches of <c>batchSize − 1</c> clean
-/// examples from the inner set plus one trigger, so any trainer that takes an <see cref="IDataset"/> can embed the
-/// trigger set. Counts and shapes are the inner set's.
+/// A training set with triggers in every batch (the paper's V3 retraining: one per batch): batches of
+/// <c>batchSize − k</c> clean examples from the inner set plus k triggers, so any trainer that takes an
+/// <see cref="IDataset"/> can embed the trigger set. Counts and shapes are the inner set's.
 /// </summary>
 public sealed class TriggeredDataset : IDataset
 {
     private readonly IDataset _inner;
     private readonly TriggerSet _triggers;
     private readonly int _seed;
+    private readonly int _perBatch;
 
     /// <summary>Wraps <paramref name="inner"/>.</summary>
     /// <param name="inner">The clean training set (not owned).</param>
     /// <param name="triggers">The trigger set (not owned); example shape and class count must match.</param>
     /// <param name="seed">Seed of the trigger order (combined with each epoch's shuffle seed).</param>
+    /// <param name="triggersPerBatch">Triggers in every batch, k ≥ 1 (the paper: 1; see <see cref="TriggerMixer"/>).</param>
     /// <exception cref="ArgumentException">Shapes or class counts differ.</exception>
-    public TriggeredDataset(IDataset inner, TriggerSet triggers, int seed = 0)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="triggersPerBatch"/> is below 1.</exception>
+    public TriggeredDataset(IDataset inner, TriggerSet triggers, int seed = 0, int triggersPerBatch = 1)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(triggers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(triggersPerBatch, 1);
         if (!inner.ExampleShape.SequenceEqual(triggers.ExampleShape))
         {
             throw new ArgumentException(
@@ -299,6 +317,7 @@ public sealed class TriggeredDataset : IDataset
         _inner = inner;
         _triggers = triggers;
         _seed = seed;
+        _perBatch = triggersPerBatch;
     }
 
     /// <inheritdoc />
@@ -311,11 +330,11 @@ public sealed class TriggeredDataset : IDataset
     public IReadOnlyList<long> ExampleShape => _inner.ExampleShape;
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 2.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> does not exceed the triggers per batch.</exception>
     public IEnumerable<Batch> Batches(int batchSize, Device device, long? shuffleSeed = null, bool dropLast = false)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(batchSize, _perBatch);
         int seed = unchecked(_seed + (int)(shuffleSeed ?? 0));
-        return new TriggerMixer(_triggers, seed).Mix(_inner.Batches(batchSize - 1, device, shuffleSeed, dropLast));
+        return new TriggerMixer(_triggers, seed, _perBatch).Mix(_inner.Batches(batchSize - _perBatch, device, shuffleSeed, dropLast));
     }
 }

@@ -115,4 +115,30 @@ public sealed class TriggerTests
         var act = () => new TriggeredDataset(data, wrongClasses);
         act.Should().Throw<ArgumentException>().WithMessage("*3 classes but the data 4*");
     }
+
+    [Fact]
+    public void TriggeredDatasetWithKTriggersPerBatchShowsEveryTriggerOncePerPass()
+    {
+        using var triggers = TriggerSet.Create(Key, 4, [2], 4);
+        using var data = new TensorDataset(zeros(12, 2).add(5), tensor(new long[] { 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3 }), 4);
+        var wrapped = new TriggeredDataset(data, triggers, seed: 2, triggersPerBatch: 2);
+        var shown = new List<float>();
+        var sizes = new List<long>();
+        foreach (var b in wrapped.Batches(5, CPU, shuffleSeed: 0))
+        {
+            sizes.Add(b.Count);
+            b.Inputs[..^2].ge(5).all().item<bool>().Should().BeTrue();  // clean examples first
+            b.Inputs[^2..].lt(1).all().item<bool>().Should().BeTrue();  // then the two triggers
+            shown.AddRange(b.Inputs[^2..].select(1, 0).data<float>().ToArray());
+        }
+
+        sizes.Should().Equal(5, 5, 5, 5);                              // 12 clean examples in batches of 3, + 2 triggers each
+        var firstInputs = triggers.Inputs.select(1, 0).data<float>().ToArray();
+        shown.Take(4).Should().BeEquivalentTo(firstInputs);            // the first pass over the triggers shows each once
+        shown.Skip(4).Should().BeEquivalentTo(firstInputs);            // and so does the second
+        var tooSmall = () => wrapped.Batches(2, CPU).ToList();
+        tooSmall.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("batchSize");
+        var zero = () => new TriggeredDataset(data, triggers, triggersPerBatch: 0);
+        zero.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("triggersPerBatch");
+    }
 }
