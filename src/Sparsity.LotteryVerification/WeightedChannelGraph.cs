@@ -153,67 +153,64 @@ public sealed class WeightedChannelGraph
 
     private void ComputeFlows()
     {
-        // Forward: LogIn[i] of layer 0 = 0 (one unit of flow per input channel).
-        double[] incoming = new double[_layers[0].Columns];
-        for (int li = 0; li < _layers.Count; li++)
+        // Forward: LogIn of layer 0 = 0 (one unit of flow per input channel); each layer passes its flow on.
+        double[]? flow = null;
+        foreach (var l in _layers)
         {
-            var l = _layers[li];
-            l.LogIn = new double[l.Columns];
-            for (int i = 0; i < l.Columns; i++)
-            {
-                l.LogIn[i] = li == 0 ? 0.0 : (i < incoming.Length ? incoming[i] : double.NegativeInfinity);
-            }
-
-            var next = new double[l.Rows];
-            for (int j = 0; j < l.Rows; j++)
-            {
-                double acc = double.NegativeInfinity;
-                for (int i = 0; i < l.Columns; i++)
-                {
-                    double e = l.Edge[(j * l.Columns) + i];
-                    if (e > 0 && !double.IsNegativeInfinity(l.LogIn[i]))
-                    {
-                        acc = SpecialFunctions.LogAddExp(acc, l.LogIn[i] + Math.Log(e));
-                    }
-                }
-
-                next[j] = acc;
-            }
-
-            incoming = next;
+            l.LogIn = Fit(flow, l.Columns);
+            flow = LogEdgeProduct(l, l.LogIn, backward: false);
         }
 
-        LogTotalPathWeight = incoming.Aggregate(double.NegativeInfinity, SpecialFunctions.LogAddExp);
+        LogTotalPathWeight = flow!.Aggregate(double.NegativeInfinity, SpecialFunctions.LogAddExp);
 
-        // Backward: LogOut[j] of the last layer = 0.
-        double[]? outgoing = null;
+        // Backward: LogOut of the last layer = 0.
+        flow = null;
         for (int li = _layers.Count - 1; li >= 0; li--)
         {
             var l = _layers[li];
-            l.LogOut = new double[l.Rows];
-            for (int j = 0; j < l.Rows; j++)
-            {
-                l.LogOut[j] = outgoing is null ? 0.0 : (j < outgoing.Length ? outgoing[j] : double.NegativeInfinity);
-            }
-
-            var back = new double[l.Columns];
-            for (int i = 0; i < l.Columns; i++)
-            {
-                double acc = double.NegativeInfinity;
-                for (int j = 0; j < l.Rows; j++)
-                {
-                    double e = l.Edge[(j * l.Columns) + i];
-                    if (e > 0 && !double.IsNegativeInfinity(l.LogOut[j]))
-                    {
-                        acc = SpecialFunctions.LogAddExp(acc, l.LogOut[j] + Math.Log(e));
-                    }
-                }
-
-                back[i] = acc;
-            }
-
-            outgoing = back;
+            l.LogOut = Fit(flow, l.Rows);
+            flow = LogEdgeProduct(l, l.LogOut, backward: true);
         }
+    }
+
+    /// <summary>The flow entering a layer: 0 (log of one unit) at the end of the chain, else the neighbour's flow, −∞ where channel counts differ.</summary>
+    private static double[] Fit(double[]? flow, int length)
+    {
+        var fitted = new double[length];
+        for (int i = 0; i < length; i++)
+        {
+            fitted[i] = flow is null ? 0.0 : (i < flow.Length ? flow[i] : double.NegativeInfinity);
+        }
+
+        return fitted;
+    }
+
+    /// <summary>
+    /// log Σ edge · exp(logFlow) through one layer, in log space: forward over the inputs of every output channel
+    /// (edge[j, i], summed over i), backward over the outputs of every input channel (summed over j); zero edges and −∞
+    /// flows are skipped.
+    /// </summary>
+    private static double[] LogEdgeProduct(Layer l, double[] logFlow, bool backward)
+    {
+        int count = backward ? l.Columns : l.Rows;
+        int terms = backward ? l.Rows : l.Columns;
+        var result = new double[count];
+        for (int a = 0; a < count; a++)
+        {
+            double acc = double.NegativeInfinity;
+            for (int b = 0; b < terms; b++)
+            {
+                double e = backward ? l.Edge[(b * l.Columns) + a] : l.Edge[(a * l.Columns) + b];
+                if (e > 0 && !double.IsNegativeInfinity(logFlow[b]))
+                {
+                    acc = SpecialFunctions.LogAddExp(acc, logFlow[b] + Math.Log(e));
+                }
+            }
+
+            result[a] = acc;
+        }
+
+        return result;
     }
 
     private sealed class Layer(string name, long[] shape, long kernel, double[] edge, float[] weights, bool[] mask)
