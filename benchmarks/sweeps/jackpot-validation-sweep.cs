@@ -8,7 +8,10 @@
 // pre-training, so validation accuracies run high; only their order between configurations is used).
 //
 // dotnet run benchmarks/sweeps/jackpot-validation-sweep.cs -- MODEL DENSE.safetensors SPARSITY CONFIG...
-//   CONFIG = comma-separated key=value among lr, wd, mom, batch, seed, scaled (1 = ScaledScoreInitializer)
+//   CONFIG = comma-separated key=value among lr, wd, mom, batch, seed, scaled (1 = ScaledScoreInitializer),
+//   restriction (0 = NoRestriction; default short with the official schedule), decaying (1 = short with the decaying
+//   schedule), fraction (short with a constant fraction), allocation (layer budget of the magnitude mask: 0 = global,
+//   the paper's and default; 1 = ERK; 2 = the same sparsity in every layer)
 //   e.g. lenet300 .cache/pretrained/lenet300...safetensors 0.98 lr=0.1 lr=0.2 lr=0.2,seed=1
 // Data: SPARSITY_DATA (default /usr/share/datasets/fashion-mnist). One libtorch thread.
 using System.Globalization;
@@ -41,8 +44,18 @@ foreach (var config in args[3..])
         Momentum = values.GetValueOrDefault("mom", 0.9),
         BatchSize = (int)values.GetValueOrDefault("batch", 256),
         ScoreInitializer = values.GetValueOrDefault("scaled", 0) > 0 ? ScaledScoreInitializer.Instance : OfficialScoreInitializer.Instance,
+        Restriction = values.GetValueOrDefault("restriction", 1) == 0 ? NoRestriction.Instance
+            : values.GetValueOrDefault("decaying", 0) > 0 ? new ShortRestriction(RestrictionSchedule.Decaying)
+            : values.TryGetValue("fraction", out var fraction) ? new ShortRestriction(RestrictionSchedule.Constant(fraction))
+            : new ShortRestriction(),
     };
     StateDict.Load(model, args[1]);
-    using var result = new MaskSearcher(options).Search(model, new CriterionMaskInitializer(new MagnitudeCriterion(), new GlobalAllocation(), sparsity), fit, validation);
+    ISparsityAllocation allocation = values.GetValueOrDefault("allocation", 0) switch
+    {
+        0 => new GlobalAllocation(),
+        1 => new ErkAllocation(),
+        _ => new LayerWiseAllocation(),
+    };
+    using var result = new MaskSearcher(options).Search(model, new CriterionMaskInitializer(new MagnitudeCriterion(), allocation, sparsity), fit, validation);
     Console.WriteLine($"{config}: validation per epoch {string.Join(" ", result.History.Select(e => e.TestAccuracy?.ToString("F2", CultureInfo.InvariantCulture)))}");
 }
