@@ -389,7 +389,7 @@ public sealed class MaskSearcher
 
             if (o.BatchNorm == BatchNormPolicy.RecalibrateAfter)
             {
-                Recalibrate(model, train, o.BatchSize, device, cancellationToken);
+                BatchNormRecalibration.Run(model, train, o.BatchSize, device, cancellationToken);
             }
 
             double? final = test is not null ? Evaluator.Evaluate(model, test, o.EvaluationBatchSize, device, cancellationToken).Accuracy : null;
@@ -518,43 +518,6 @@ public sealed class MaskSearcher
         masked.SetMaskAt(p.Name, drop, keep: false);
         masked.SetMaskAt(p.Name, revive, keep: true);
         return (2 * m, 2 * (pairs - m));
-    }
-
-    private static void Recalibrate(nn.Module<Tensor, Tensor> model, IDataset train, int batchSize, Device device, CancellationToken cancellationToken)
-    {
-        var norms = model.named_modules().Select(m => m.module).OfType<NormBase>().ToList();
-        if (norms.Count == 0)
-        {
-            return;
-        }
-
-        var momenta = norms.Select(n => n.momentum).ToList();
-        foreach (var n in norms)
-        {
-            n.reset_running_stats();
-            n.momentum = null; // cumulative average
-        }
-
-        var modes = TrainingModes.Capture(model);
-        model.train();
-        try
-        {
-            using var noGrad = no_grad();
-            foreach (var batch in train.Batches(batchSize, device))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                model.call(batch.Inputs);
-            }
-        }
-        finally
-        {
-            modes.Restore();
-            for (int i = 0; i < norms.Count; i++)
-            {
-                norms[i].momentum = momenta[i];
-            }
-        }
     }
 
     private static long StepsPerEpoch(long count, int batchSize) => (count + batchSize - 1) / batchSize;
