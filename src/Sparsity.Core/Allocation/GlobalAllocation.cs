@@ -12,7 +12,8 @@ namespace Sparsity;
 /// With <c>allowEmptyLayers</c> false (default), a layer the threshold would empty keeps its best weight;
 /// to keep the total exact, the lowest-ranked kept weights of layers that keep more than one weight are
 /// dropped instead (lowest score first; among equal scores the highest flat index first). Used by the
-/// Lottery Jackpots budget (LJ <c>generate_pr_cfg</c>), SynFlow and IMP.
+/// Lottery Jackpots budget (LJ <c>generate_pr_cfg</c>, whose exact total is
+/// <see cref="KeptCountRounding.LotteryJackpots"/>), SynFlow and IMP.
 /// </remarks>
 /// <param name="allowEmptyLayers">When false (default), every layer keeps at least one weight.</param>
 /// <param name="rounding">How the sparsity becomes the total kept count; PyTorch's rule by default.</param>
