@@ -12,8 +12,9 @@ namespace Sparsity.Criteria;
 /// every module's train/eval flag — also when scoring threw.
 /// </summary>
 /// <remarks>
-/// TorchSharp's <c>Module.to(dtype)</c> would replace the caller's Parameter objects and also cast integer
-/// buffers such as BatchNorm's <c>num_batches_tracked</c>; this swap does neither. A module is swapped by
+/// TorchSharp's <c>Module.to(dtype)</c> would replace the caller's Parameter objects (it leaves integer buffers
+/// such as BatchNorm's int64 <c>num_batches_tracked</c> as they are, tested in TorchSharp 0.107); this swap keeps
+/// them and copies integer buffers in their own dtype. A module is swapped by
 /// re-registering the copy under the same name and pointing every field of the module that referenced the
 /// original at the copy (TorchSharp's own <c>_toEpilog</c> does the same). A module that keeps a tensor
 /// somewhere else would still see the original; <see cref="VerifyForwardUsesCopies"/> detects that case.

@@ -96,7 +96,8 @@ public sealed class PyTorchFixtureTests : IDisposable
         var scoring = new ScoringOptions
         {
             TargetSparsity = 1.0 - sf.GetProperty("density").GetDouble(),
-            Allocation = new GlobalAllocation(allowEmptyLayers: true),
+            // Synaptic-Flow's prune_loop prunes k = int((1 − density) · n) per round: the floor-pruned rule.
+            Allocation = new GlobalAllocation(allowEmptyLayers: true, rounding: KeptCountRounding.FloorPruned),
         };
         using var snapshot = new ModelSnapshot(_model);
         using var s = new SynFlowCriterion(options).Score(_model, TestModels.Select(_model), _batches, scoring, Test.Ct);

@@ -67,11 +67,12 @@ public sealed class SynFlowTests
     [Fact]
     public void TwoRoundsRescoreWithTheIntermediateMaskApplied()
     {
-        // Target density 0.5 over 10 weights: round 1 keeps 10 − ⌊10(1 − √0.5)⌋ = 8, then scores again.
+        // Target density 0.5 over 10 weights: round 1 keeps 10 − ⌊10(1 − √0.5)⌋ = 8 under Synaptic-Flow's floor-pruned
+        // rule (PyTorch's rounding would prune round(2.93) = 3), then scores again.
         using var model = Chain();
         var criterion = new SynFlowCriterion(new SynFlowOptions { Schedule = new() { Rounds = 2 }, InputShape = [3] });
         using var scores = criterion.Score(model, TestModels.Select(model), [],
-            new ScoringOptions { TargetSparsity = 0.5, Allocation = new GlobalAllocation(allowEmptyLayers: true) }, Test.Ct);
+            new ScoringOptions { TargetSparsity = 0.5, Allocation = new GlobalAllocation(allowEmptyLayers: true, rounding: KeptCountRounding.FloorPruned) }, Test.Ct);
 
         var first = ClosedForm(A, B);
         var pruned = first.Select((s, i) => (s, i)).OrderBy(p => p.s).Take(2).Select(p => p.i).ToHashSet();

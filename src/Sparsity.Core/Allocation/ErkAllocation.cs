@@ -5,7 +5,7 @@ namespace Sparsity;
 /// <c>get_sparsities</c>): layer l gets density <c>d_l = ε · (Σ dims_l) / (Π dims_l)</c> (for a conv
 /// [o, i, kh, kw]: (o + i + kh + kw) / (o·i·kh·kw); for a linear layer: (o + i) / (o·i), i.e. Erdős–Rényi),
 /// with ε chosen so that the total kept count equals <see cref="SparsityBudget.KeptCount"/> of all
-/// weights. Layers whose density would exceed 1 are made dense and ε is solved again for the rest, as
+/// weights (under <see cref="PerLayerAllocation.Rounding"/>). Layers whose density would exceed 1 are made dense and ε is solved again for the rest, as
 /// in RigL.
 /// </summary>
 /// <remarks>
@@ -15,7 +15,9 @@ namespace Sparsity;
 /// from the layer that keeps the most, so the total stays exact.
 /// </remarks>
 /// <param name="allowEmptyLayers">When false (default), every layer keeps at least one weight.</param>
-public sealed class ErkAllocation(bool allowEmptyLayers = false) : PerLayerAllocation
+/// <param name="rounding">How the sparsity becomes the total kept count; PyTorch's rule by default.</param>
+public sealed class ErkAllocation(bool allowEmptyLayers = false, KeptCountRounding rounding = KeptCountRounding.PyTorch)
+    : PerLayerAllocation(rounding)
 {
     /// <summary>When false, every layer keeps at least one weight.</summary>
     public bool AllowEmptyLayers { get; } = allowEmptyLayers;
@@ -79,7 +81,7 @@ public sealed class ErkAllocation(bool allowEmptyLayers = false) : PerLayerAlloc
     {
         var densities = Densities(layers.Select(l => l.Shape).ToList(), sparsity);
         var n = layers.Select(l => l.Count).ToArray();
-        long target = SparsityBudget.KeptCount(n.Sum(), sparsity);
+        long target = SparsityBudget.KeptCount(n.Sum(), sparsity, Rounding);
         var real = densities.Select((d, l) => Math.Min(d * n[l], n[l])).ToArray();
         var counts = real.Select(r => (long)Math.Floor(r)).ToArray();
         long missing = target - counts.Sum();

@@ -4,20 +4,26 @@ namespace Sparsity;
 
 /// <summary>
 /// Global allocation: one threshold over all prunable weights together, so layers end with different
-/// densities. Keeps exactly <see cref="SparsityBudget.KeptCount"/> of the total; ties at the threshold are
+/// densities. Keeps exactly <see cref="SparsityBudget.KeptCount"/> of the total (under <see cref="Rounding"/>,
+/// PyTorch's rule by default, which matches <c>torch.nn.utils.prune.global_unstructured</c>); ties at the threshold are
 /// broken by flat index over the concatenation of the layers in layer order (lower index kept).
 /// </summary>
 /// <remarks>
 /// With <c>allowEmptyLayers</c> false (default), a layer the threshold would empty keeps its best weight;
 /// to keep the total exact, the lowest-ranked kept weights of layers that keep more than one weight are
 /// dropped instead (lowest score first; among equal scores the highest flat index first). Used by the
-/// Lottery Jackpots budget (LJ <c>generate_pr_cfg</c>), SynFlow and IMP.
+/// Lottery Jackpots budget (LJ <c>generate_pr_cfg</c>, whose exact total is
+/// <see cref="KeptCountRounding.LotteryJackpots"/>), SynFlow and IMP.
 /// </remarks>
 /// <param name="allowEmptyLayers">When false (default), every layer keeps at least one weight.</param>
-public sealed class GlobalAllocation(bool allowEmptyLayers = false) : ISparsityAllocation
+/// <param name="rounding">How the sparsity becomes the total kept count; PyTorch's rule by default.</param>
+public sealed class GlobalAllocation(bool allowEmptyLayers = false, KeptCountRounding rounding = KeptCountRounding.PyTorch) : ISparsityAllocation
 {
     /// <summary>When false, every layer keeps at least one weight.</summary>
     public bool AllowEmptyLayers { get; } = allowEmptyLayers;
+
+    /// <summary>How the sparsity becomes the total kept count (<see cref="SparsityBudget.KeptCount"/>).</summary>
+    public KeptCountRounding Rounding { get; } = ValidRounding(rounding);
 
     /// <inheritdoc />
     public string Name => "global";
@@ -35,7 +41,7 @@ public sealed class GlobalAllocation(bool allowEmptyLayers = false) : ISparsityA
         ArgumentNullException.ThrowIfNull(scores);
         SparsityBudget.Validate(sparsity, nameof(sparsity));
         long total = scores.TotalCount;
-        long k = SparsityBudget.KeptCount(total, sparsity);
+        long k = SparsityBudget.KeptCount(total, sparsity, Rounding);
         if (!AllowEmptyLayers && k < scores.LayerCount)
         {
             throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity,
@@ -57,6 +63,12 @@ public sealed class GlobalAllocation(bool allowEmptyLayers = false) : ISparsityA
         var masks = scores.Names.Select((n, i) =>
             KeyValuePair.Create(n, parts[i].reshape(scores[n].shape).clone().DetachFromDisposeScope())).ToList();
         return new MaskSet(masks);
+    }
+
+    private static KeptCountRounding ValidRounding(KeptCountRounding rounding)
+    {
+        SparsityBudget.Validate(rounding, nameof(rounding));
+        return rounding;
     }
 
     private static Tensor KeepOnePerLayer(Tensor flat, Tensor keep, long[] sizes)

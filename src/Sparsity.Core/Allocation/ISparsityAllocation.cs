@@ -3,7 +3,8 @@ namespace Sparsity;
 /// <summary>
 /// Turns a <see cref="ScoreSet"/> and a target sparsity into a <see cref="MaskSet"/> that keeps the
 /// highest-scoring weights. Implementations keep an exact number of weights (see
-/// <see cref="SparsityBudget.KeptCount"/>) and break ties deterministically: by score, then by flat index
+/// <see cref="SparsityBudget.KeptCount"/>; the library's allocations take the <see cref="KeptCountRounding"/>
+/// as a constructor argument, PyTorch's rule by default) and break ties deterministically: by score, then by flat index
 /// (lower index kept first).
 /// </summary>
 public interface ISparsityAllocation

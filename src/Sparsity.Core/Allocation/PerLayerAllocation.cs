@@ -6,6 +6,23 @@ namespace Sparsity;
 /// </summary>
 public abstract class PerLayerAllocation : ISparsityAllocation
 {
+    /// <summary>An allocation with PyTorch's rounding (<see cref="KeptCountRounding.PyTorch"/>).</summary>
+    protected PerLayerAllocation()
+        : this(KeptCountRounding.PyTorch)
+    {
+    }
+
+    /// <summary>An allocation with the given rounding.</summary>
+    /// <param name="rounding">How a sparsity becomes a kept count.</param>
+    private protected PerLayerAllocation(KeptCountRounding rounding)
+    {
+        SparsityBudget.Validate(rounding, nameof(rounding));
+        Rounding = rounding;
+    }
+
+    /// <summary>How a sparsity becomes a kept count (<see cref="SparsityBudget.KeptCount"/>).</summary>
+    public KeptCountRounding Rounding { get; }
+
     /// <inheritdoc />
     public abstract string Name { get; }
 

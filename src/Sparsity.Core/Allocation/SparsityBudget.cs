@@ -4,17 +4,40 @@ namespace Sparsity;
 public static class SparsityBudget
 {
     /// <summary>
-    /// Number of weights kept out of <paramref name="total"/> at <paramref name="sparsity"/>:
-    /// <c>total − ⌊sparsity · total⌋</c>, computed in decimal arithmetic so that, for example, 0.29 × 100
-    /// prunes exactly 29 (binary floating point would give 28.999…). Never prunes more than asked.
+    /// Number of weights kept out of <paramref name="total"/> at <paramref name="sparsity"/> under
+    /// <paramref name="rounding"/>: by default PyTorch's <c>total − round(sparsity · total)</c> (half to even, of
+    /// the float64 product, as <c>torch.nn.utils.prune</c> computes it); see <see cref="KeptCountRounding"/> for the Lottery Jackpots rule and the
+    /// library's former <c>total − ⌊sparsity · total⌋</c>.
     /// </summary>
     /// <param name="total">Number of weights, ≥ 0.</param>
     /// <param name="sparsity">Fraction to remove, in [0, 1).</param>
-    public static long KeptCount(long total, double sparsity)
+    /// <param name="rounding">The rounding rule; PyTorch's by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A negative total, a sparsity outside [0, 1) or an unknown rule.</exception>
+    public static long KeptCount(long total, double sparsity, KeptCountRounding rounding = KeptCountRounding.PyTorch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(total);
         Validate(sparsity, nameof(sparsity));
-        return total - (long)decimal.Floor((decimal)sparsity * total);
+        return rounding switch
+        {
+            KeptCountRounding.PyTorch => total - (long)Math.Round(sparsity * total, MidpointRounding.ToEven),
+            KeptCountRounding.LotteryJackpots => (long)Math.Floor(total * (1.0 - sparsity)),
+            KeptCountRounding.FloorPruned => total - (long)decimal.Floor((decimal)sparsity * total),
+            _ => throw new ArgumentOutOfRangeException(nameof(rounding), rounding,
+                "Rounding must be KeptCountRounding.PyTorch, LotteryJackpots or FloorPruned."),
+        };
+    }
+
+    /// <summary>Throws unless <paramref name="rounding"/> is a defined <see cref="KeptCountRounding"/>.</summary>
+    /// <param name="rounding">The rule.</param>
+    /// <param name="paramName">The caller's parameter name, for the message.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An undefined value.</exception>
+    public static void Validate(KeptCountRounding rounding, string paramName)
+    {
+        if (!Enum.IsDefined(rounding))
+        {
+            throw new ArgumentOutOfRangeException(paramName, rounding,
+                "Rounding must be KeptCountRounding.PyTorch, LotteryJackpots or FloorPruned.");
+        }
     }
 
     /// <summary>Throws unless <paramref name="sparsity"/> is a number in [0, 1).</summary>

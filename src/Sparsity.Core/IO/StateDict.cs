@@ -11,8 +11,17 @@ public static class StateDict
 {
     /// <summary>
     /// Copies the file's tensors into the model's live parameters and buffers (in place, without autograd).
-    /// Floating-point tensors may change precision (e.g. F16 file → Float32 model); other dtypes must match.
+    /// Floating-point tensors may change precision (e.g. F16 file → Float32 model). An integer tensor loads into
+    /// a floating-point one, and a floating-point tensor into an integer one, only when every value survives the
+    /// conversion exactly (checked before anything is written); other dtypes must match.
     /// </summary>
+    /// <remarks>
+    /// The integer/floating case is BatchNorm's <c>num_batches_tracked</c>: PyTorch stores it as int64, and so does
+    /// TorchSharp's default constructor (<c>Module.to(float64)</c> leaves it int64), but TorchSharp's
+    /// <c>BatchNorm2d(…, dtype: ScalarType.Float64)</c> creates it as Float64. Such a float64 model loads a PyTorch
+    /// checkpoint (counters up to 2^53 are exact in Float64, up to 2^24 in Float32), and a checkpoint saved from it
+    /// (a Float64 counter) loads back into an int64 counter.
+    /// </remarks>
     /// <param name="model">The model to fill.</param>
     /// <param name="path">A safetensors file.</param>
     /// <param name="strict">
@@ -40,10 +49,21 @@ public static class StateDict
 
             var info = reader.Info(key);
             var fileType = info.DType.ToScalarType();
-            bool dtypeOk = fileType == live.dtype || (is_floating_point(live) && info.DType is SafeTensorsDType.F64 or SafeTensorsDType.F32 or SafeTensorsDType.F16 or SafeTensorsDType.BF16);
-            if (!info.Shape.SequenceEqual(live.shape) || !dtypeOk)
+            bool fileFloating = info.DType is SafeTensorsDType.F64 or SafeTensorsDType.F32 or SafeTensorsDType.F16 or SafeTensorsDType.BF16;
+            bool fileInteger = info.DType is SafeTensorsDType.I64 or SafeTensorsDType.I32 or SafeTensorsDType.U8;
+            bool liveFloating = is_floating_point(live);
+            bool liveInteger = live.dtype is ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte;
+            bool sameKind = fileType == live.dtype || (liveFloating && fileFloating);
+            bool convertible = (fileInteger && liveFloating) || (fileFloating && liveInteger);
+            if (!info.Shape.SequenceEqual(live.shape) || !(sameKind || convertible))
             {
                 mismatched.Add($"{key} (file [{string.Join(", ", info.Shape)}] {info.DType.Name()}, model [{string.Join(", ", live.shape)}] {live.dtype})");
+                continue;
+            }
+
+            if (!sameKind && !ConvertsExactly(reader, key, live.dtype))
+            {
+                mismatched.Add($"{key} (file {info.DType.Name()} values are not exactly representable in the model's {live.dtype})");
                 continue;
             }
 
@@ -69,6 +89,14 @@ public static class StateDict
         }
 
         return result;
+    }
+
+    private static bool ConvertsExactly(SafeTensorsReader reader, string key, ScalarType target)
+    {
+        using var scope = NewDisposeScope();
+        var value = reader.ReadTensor(key);
+        var back = value.to(target).to(value.dtype);
+        return back.eq(value).all().item<bool>(); // NaN never compares equal, so a NaN never loads into an integer
     }
 
     /// <summary>Saves every parameter and buffer of the model (copied to CPU) with optional metadata.</summary>

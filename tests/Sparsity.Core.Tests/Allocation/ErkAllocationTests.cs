@@ -62,4 +62,22 @@ public sealed class ErkAllocationTests
         var act = () => new ErkAllocation().Allocate(scores, 0.99); // keeps 1 weight of 62
         act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("sparsity");
     }
+
+    [Theory]
+    [InlineData(0.9, KeptCountRounding.PyTorch, 6)]
+    [InlineData(0.9, KeptCountRounding.LotteryJackpots, 6)]
+    [InlineData(0.9, KeptCountRounding.FloorPruned, 7)]
+    [InlineData(0.1, KeptCountRounding.PyTorch, 56)]
+    [InlineData(0.1, KeptCountRounding.LotteryJackpots, 55)]
+    [InlineData(0.1, KeptCountRounding.FloorPruned, 56)]
+    public void RoundingFixesTheTotal(double sparsity, KeptCountRounding rounding, long kept)
+    {
+        // Totals of 62 weights from Python: 62 − round(62·p), int(62·(1 − p)), 62 − ⌊62·p⌋.
+        using var scores = Scores();
+        var allocation = new ErkAllocation(rounding: rounding);
+        allocation.Rounding.Should().Be(rounding);
+        allocation.KeptCounts(scores, sparsity).Values.Sum().Should().Be(kept);
+        using var masks = allocation.Allocate(scores, sparsity);
+        masks.KeptCount.Should().Be(kept);
+    }
 }

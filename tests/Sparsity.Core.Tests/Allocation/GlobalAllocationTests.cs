@@ -51,7 +51,7 @@ public sealed class GlobalAllocationTests
         var b = Enumerable.Range(0, 40).Select(i => (float)(i * 3 % 10)).ToArray();
         using var scores = TestModels.Scores(("a", a, [60]), ("b", b, [40]));
         using var masks = new GlobalAllocation().Allocate(scores, sparsity);
-        masks.KeptCount.Should().Be(100 - (long)Math.Floor(sparsity * 100 + 1e-9));
+        masks.KeptCount.Should().Be(100 - (long)Math.Round(sparsity * 100)); // p·100 is within 1e-14 of an integer here
 
         // Every kept score ≥ every pruned score (a valid top-k).
         var all = a.Concat(b).ToArray();
@@ -87,4 +87,30 @@ public sealed class GlobalAllocationTests
         using var scores = TestModels.Scores(("a", [3f, 1f, 2f, 2f], [4]), ("b", [2f, 5f], [2]));
         new GlobalAllocation().KeptCounts(scores, 0.5).Should().Equal(new Dictionary<string, long> { ["a"] = 2, ["b"] = 1 });
     }
+
+    [Theory]
+    [InlineData(0.9, KeptCountRounding.PyTorch, 6)]           // 62 − round(55.8)
+    [InlineData(0.9, KeptCountRounding.LotteryJackpots, 6)]   // int(62 · 0.09999999999999998) = int(6.2)
+    [InlineData(0.9, KeptCountRounding.FloorPruned, 7)]       // 62 − ⌊55.8⌋
+    [InlineData(0.1, KeptCountRounding.PyTorch, 56)]          // 62 − round(6.2)
+    [InlineData(0.1, KeptCountRounding.LotteryJackpots, 55)]  // int(62 · 0.9) = int(55.800000000000004)
+    [InlineData(0.1, KeptCountRounding.FloorPruned, 56)]
+    [InlineData(0.25, KeptCountRounding.PyTorch, 46)]         // 62 − round(15.5) = 62 − 16 (half to even)
+    [InlineData(0.25, KeptCountRounding.LotteryJackpots, 46)] // int(46.5)
+    [InlineData(0.25, KeptCountRounding.FloorPruned, 47)]
+    public void RoundingFixesTheTotalAndTheThresholdKeepsTheTopScores(double sparsity, KeptCountRounding rounding, long kept)
+    {
+        // 62 distinct scores over two layers (40 + 22), interleaved so that the top-k spans both.
+        var values = Enumerable.Range(0, 62).Select(i => (float)((i * 37) % 62)).ToArray();
+        using var scores = TestModels.Scores(("a", values[..40], [40]), ("b", values[40..], [22]));
+        var allocation = new GlobalAllocation(allowEmptyLayers: true, rounding: rounding); // a plain threshold, no per-layer guard
+        allocation.Rounding.Should().Be(rounding);
+        using var masks = allocation.Allocate(scores, sparsity);
+        masks.KeptCount.Should().Be(kept);
+        var bits = TestModels.Bits(masks["a"]).Concat(TestModels.Bits(masks["b"])).ToArray();
+        values.Where((_, i) => bits[i]).Should().BeEquivalentTo(Enumerable.Range((int)(62 - kept), (int)kept).Select(v => (float)v));
+    }
+
+    [Fact]
+    public void DefaultRoundingIsPyTorchs() => new GlobalAllocation().Rounding.Should().Be(KeptCountRounding.PyTorch);
 }
