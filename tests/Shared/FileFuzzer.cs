@@ -15,7 +15,7 @@ internal static class FileFuzzer
     public const string IterationsVariable = "SPARSITY_FUZZ_ITERATIONS";
 
     /// <summary>Iterations per kind in the default run (seconds of CPU).</summary>
-    public const int DefaultIterations = 300;
+    public const int DefaultIterations = 200;
 
     public static int Iterations => int.TryParse(Environment.GetEnvironmentVariable(IterationsVariable), out var n) && n > 0 ? n : DefaultIterations;
 
