@@ -12,17 +12,19 @@ public sealed partial class MaskSet
     private const string FormatKey = "format";
     private const string FormatVersionKey = "format_version";
     private const string FormatName = "sparsity.maskset";
+    private const string FormatVersion = "2";
 
     /// <summary>
     /// Saves every mask as a BOOL tensor under <c>&lt;parameter&gt;_mask</c>, with metadata
-    /// <c>format = sparsity.maskset</c>, <c>format_version = 1</c> and the caller's entries. PyTorch reads it
+    /// <c>format = sparsity.maskset</c>, <c>format_version = 2</c>, the caller's entries and a SHA-256 checksum of
+    /// the content (<see cref="SafeTensorsReader.ChecksumKey"/>; <see cref="Load"/> verifies it). PyTorch reads it
     /// with <c>safetensors.torch.load_file</c>. Written to a temporary name, then renamed.
     /// </summary>
     /// <param name="path">Target file.</param>
     /// <param name="metadata">Extra string pairs (may not redefine <c>format</c> or <c>format_version</c>).</param>
     public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var all = new Dictionary<string, string>(StringComparer.Ordinal) { [FormatKey] = FormatName, [FormatVersionKey] = "1" };
+        var all = new Dictionary<string, string>(StringComparer.Ordinal) { [FormatKey] = FormatName, [FormatVersionKey] = FormatVersion };
         foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
         {
             if (!all.TryAdd(key, value))
@@ -31,7 +33,7 @@ public sealed partial class MaskSet
             }
         }
 
-        SafeTensorsWriter.Write(path, Entries.Select(e => KeyValuePair.Create(e.Key + KeySuffix, e.Value)), all);
+        SafeTensorsWriter.WriteWithChecksum(path, Entries.Select(e => KeyValuePair.Create(e.Key + KeySuffix, e.Value)), all, keepPrevious: false);
     }
 
     /// <summary>
@@ -40,14 +42,37 @@ public sealed partial class MaskSet
     /// </summary>
     /// <param name="path">A file written by <see cref="Save"/> or by PyTorch.</param>
     /// <param name="device">Where to put the masks; CPU when null.</param>
-    /// <exception cref="SparsityFormatException">No mask in the file, or a U8 mask with values other than 0/1.</exception>
+    /// <exception cref="SparsityFormatException">
+    /// The file is not valid safetensors, holds no mask, a mask with a blank parameter name (e.g. <c>" _mask"</c>),
+    /// a mask that is not BOOL/U8 0-1, or (for files written by <see cref="Save"/>, format version 2) content that
+    /// does not match its SHA-256 checksum. The message names the file.
+    /// </exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
     public static MaskSet Load(string path, Device? device = null)
     {
         using var reader = SafeTensorsReader.Open(path);
+        if (reader.Metadata.TryGetValue(FormatKey, out var format) && format == FormatName)
+        {
+            var version = reader.Metadata.GetValueOrDefault(FormatVersionKey);
+            if (version == FormatVersion)
+            {
+                reader.VerifyChecksum();
+            }
+            else if (version != "1")
+            {
+                throw new SparsityFormatException(path, $"mask file format version '{version}' is not supported (1 or {FormatVersion}).");
+            }
+        }
         var maskInfos = reader.Tensors.Where(t => t.Name.EndsWith(KeySuffix, StringComparison.Ordinal) && t.Name.Length > KeySuffix.Length).ToList();
         if (maskInfos.Count == 0)
         {
             throw new SparsityFormatException(path, $"no '*{KeySuffix}' tensor found; the file holds: {string.Join(", ", reader.Tensors.Select(t => t.Name))}.");
+        }
+
+        var blank = maskInfos.FirstOrDefault(t => string.IsNullOrWhiteSpace(t.Name[..^KeySuffix.Length]));
+        if (blank is not null)
+        {
+            throw new SparsityFormatException(path, $"mask '{blank.Name}' has a blank parameter name.");
         }
 
         var masks = new List<KeyValuePair<string, Tensor>>();

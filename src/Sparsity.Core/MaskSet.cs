@@ -31,10 +31,17 @@ public sealed partial class MaskSet : NamedTensorSet, IEquatable<MaskSet>
 
     /// <summary>A mask that keeps every weight of <paramref name="parameters"/>, on their device.</summary>
     /// <param name="parameters">The prunable parameters.</param>
+    /// <exception cref="ArgumentException"><paramref name="parameters"/> is empty (the model has no prunable layer).</exception>
     public static MaskSet Dense(IEnumerable<PrunableParameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        return new MaskSet(parameters.Select(p =>
+        var list = parameters.ToList();
+        if (list.Count == 0)
+        {
+            throw new ArgumentException("No prunable parameter was given (does the model have a Conv or Linear layer the selector keeps?).", nameof(parameters));
+        }
+
+        return new MaskSet(list.Select(p =>
             KeyValuePair.Create(p.Name, ones(p.Shape, ScalarType.Bool, device: p.Weight.device).DetachFromDisposeScope())).ToList());
     }
 
@@ -72,7 +79,7 @@ public sealed partial class MaskSet : NamedTensorSet, IEquatable<MaskSet>
         {
             var weight = byName[name].Weight;
             using var m = mask.to(weight.device);
-            weight.mul_(m);
+            MaskedModel.ZeroPruned(weight, m);
         }
     }
 

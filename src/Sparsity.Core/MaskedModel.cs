@@ -10,7 +10,8 @@ namespace Sparsity;
 /// </summary>
 /// <remarks>
 /// <para>How it works: on attach the dense weight D of every masked parameter is cloned and the live
-/// parameter is overwritten in place (no autograd) with <c>D ⊙ M</c>. The live parameter therefore
+/// parameter is overwritten in place (no autograd) with <c>D ⊙ M</c>, computed as a fill (pruned positions set
+/// to exactly 0.0 whatever D holds there, NaN and ±∞ included; kept positions untouched). The live parameter therefore
 /// <em>is</em> W_eff, its <c>.grad</c> after a backward pass is ∂L/∂W_eff, and the straight-through score
 /// gradient of Lottery Jackpots / edge-popup is <c>∂L/∂W_eff ⊙ D</c> (algorithms.md §1.2). Any model
 /// works as is: no layer is replaced, and parameter names stay the PyTorch state-dict keys.</para>
@@ -79,7 +80,7 @@ public sealed class MaskedModel : IDisposable
             var weight = p.Weight;
             masked._dense[p.Name] = weight.detach().clone().DetachFromDisposeScope();
             masked._masks[p.Name] = masks[p.Name].to(weight.device).clone().DetachFromDisposeScope();
-            weight.mul_(masked._masks[p.Name]);
+            ZeroPruned(weight, masked._masks[p.Name]);
         }
 
         return masked;
@@ -87,6 +88,7 @@ public sealed class MaskedModel : IDisposable
 
     /// <summary>The current mask of one parameter (owned here; do not modify or dispose).</summary>
     /// <param name="name">The parameter's state-dict key.</param>
+    /// <exception cref="KeyNotFoundException">No masked parameter has that name (the message lists the masked ones).</exception>
     public Tensor Mask(string name) => Lookup(_masks, name);
 
     /// <summary>
@@ -94,16 +96,19 @@ public sealed class MaskedModel : IDisposable
     /// currently kept may have moved on in the live parameter since the last mask change.
     /// </summary>
     /// <param name="name">The parameter's state-dict key.</param>
+    /// <exception cref="KeyNotFoundException">No masked parameter has that name (the message lists the masked ones).</exception>
     public Tensor DenseWeight(string name) => Lookup(_dense, name);
 
     /// <summary>The prunable parameter behind <paramref name="name"/>.</summary>
     /// <param name="name">The parameter's state-dict key.</param>
+    /// <exception cref="KeyNotFoundException">No masked parameter has that name (the message lists the masked ones).</exception>
     public PrunableParameter Parameter(string name) =>
         _parameters.TryGetValue(name, out var p) ? p : throw UnknownName(name);
 
     /// <summary>Replaces the mask of one parameter; the live weight becomes D ⊙ M_new.</summary>
     /// <param name="name">The parameter's state-dict key.</param>
     /// <param name="mask">Bool tensor of the weight's shape; copied.</param>
+    /// <exception cref="KeyNotFoundException">No masked parameter has that name (the message lists the masked ones).</exception>
     public void SetMask(string name, Tensor mask)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -134,7 +139,8 @@ public sealed class MaskedModel : IDisposable
         }
 
         var newMask = mask.to(weight.device).clone().DetachFromDisposeScope();
-        using (var effective = dense.mul(newMask))
+        using (var pruned = newMask.logical_not())
+        using (var effective = dense.masked_fill(pruned, 0))
         {
             weight.copy_(effective);
         }
@@ -155,6 +161,7 @@ public sealed class MaskedModel : IDisposable
     /// <param name="positions">1-D int64 flat (row-major) indices into the weight; may be empty.</param>
     /// <param name="keep">True to keep (the live weight takes the held dense value), false to prune (0.0).</param>
     /// <exception cref="ArgumentException">Not a 1-D int64 tensor, or an index outside the weight.</exception>
+    /// <exception cref="KeyNotFoundException">No masked parameter has that name (the message lists the masked ones).</exception>
     public void SetMaskAt(string name, Tensor positions, bool keep)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -211,9 +218,22 @@ public sealed class MaskedModel : IDisposable
 
     /// <summary>Replaces every mask present in <paramref name="masks"/> (see <see cref="SetMask"/>).</summary>
     /// <param name="masks">Masks for some or all of the bound parameters.</param>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="masks"/> names a parameter that is not masked here (the message names it and lists the
+    /// masked ones) or has a wrong shape; no mask changes.
+    /// </exception>
     public void SetMasks(MaskSet masks)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(masks);
+        var unknown = masks.Names.Where(n => !_parameters.ContainsKey(n)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ArgumentException(
+                $"The masks name parameters that are not masked here: {string.Join(", ", unknown.Select(n => $"'{n}'"))}. Masked parameters: {string.Join(", ", _names)}.",
+                nameof(masks));
+        }
+
         foreach (var n in masks.Names)
         {
             RequireShape(Parameter(n), masks[n], nameof(masks));
@@ -239,7 +259,10 @@ public sealed class MaskedModel : IDisposable
         using var noGrad = no_grad();
         foreach (var n in _names)
         {
-            _parameters[n].Weight.grad?.mul_(_masks[n]);
+            if (_parameters[n].Weight.grad is { } grad)
+            {
+                ZeroPruned(grad, _masks[n]);
+            }
         }
     }
 
@@ -250,7 +273,7 @@ public sealed class MaskedModel : IDisposable
         using var noGrad = no_grad();
         foreach (var n in _names)
         {
-            _parameters[n].Weight.mul_(_masks[n]);
+            ZeroPruned(_parameters[n].Weight, _masks[n]);
         }
     }
 
@@ -292,6 +315,16 @@ public sealed class MaskedModel : IDisposable
 
     private KeyNotFoundException UnknownName(string name) =>
         new($"Parameter '{name}' is not masked here. Masked parameters: {string.Join(", ", _names)}.");
+
+    /// <summary>
+    /// Sets the pruned positions of <paramref name="target"/> to exactly 0.0 in place. A fill, not a product:
+    /// NaN·0 and ∞·0 are NaN, so multiplying by the mask would let a non-finite pruned value through.
+    /// </summary>
+    internal static void ZeroPruned(Tensor target, Tensor mask)
+    {
+        using var pruned = mask.logical_not();
+        target.masked_fill_(pruned, 0);
+    }
 
     private static Tensor MoveOwned(Tensor t, Device device)
     {

@@ -10,8 +10,15 @@ namespace Sparsity;
 public sealed class ScoreSet : NamedTensorSet
 {
     /// <summary>Takes ownership of the score tensors.</summary>
-    /// <param name="scores">Name → floating-point tensor pairs, in layer order; no NaN allowed.</param>
-    /// <exception cref="ArgumentException">Empty, duplicate names, non-floating dtype, or NaN scores.</exception>
+    /// <param name="scores">
+    /// Name → floating-point tensor pairs, in layer order, each with at least one element. No NaN and no +∞;
+    /// −∞ is allowed only as the "never keep" marker that iterative pruning puts on already-pruned positions
+    /// (a criterion that computes −∞ itself must reject it, as GraSP does).
+    /// </param>
+    /// <exception cref="ArgumentException">
+    /// Empty set, duplicate names, a layer with no element (a zero-size layer; the message names it), a
+    /// non-floating dtype, or NaN / +∞ scores (the message names the parameter and the count).
+    /// </exception>
     public ScoreSet(IEnumerable<KeyValuePair<string, Tensor>> scores)
         : base(scores, "score")
     {
@@ -22,11 +29,21 @@ public sealed class ScoreSet : NamedTensorSet
                 throw new ArgumentException($"Scores of '{name}' have dtype {t.dtype}; scores must be floating point.", nameof(scores));
             }
 
-            using var nan = t.isnan().any();
-            if (nan.item<bool>())
+            if (t.numel() == 0)
             {
                 throw new ArgumentException(
-                    $"Scores of '{name}' contain NaN; a criterion produced an undefined score (check the loss and the batches).",
+                    $"Layer '{name}' has a zero-size weight (shape [{string.Join(", ", t.shape)}]); a prunable layer needs at least one weight. " +
+                    "Remove the layer from the model or from the parameter selection.", nameof(scores));
+            }
+
+            using var scope = NewDisposeScope();
+            long nan = t.isnan().count_nonzero().item<long>();
+            long posInf = t.isposinf().count_nonzero().item<long>();
+            if (nan > 0 || posInf > 0)
+            {
+                throw new ArgumentException(
+                    $"Scores of '{name}' contain {nan} NaN and {posInf} +∞ values; a criterion produced non-finite scores " +
+                    "(check that parameter's weights for NaN/±∞, and the loss and batches).",
                     nameof(scores));
             }
         }

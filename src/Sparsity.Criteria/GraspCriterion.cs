@@ -82,6 +82,7 @@ public sealed class GraspCriterion : IPruningCriterion
                 }
 
                 _logger.LogDebug("GraSP scored {Count} parameters on {Batches} batch(es), T = {T}.", parameters.Count, data.Count, Options.Temperature);
+                ScoringSupport.RejectNegativeInfinity(scores, Name);
                 return new ScoreSet(scores);
             }
             finally

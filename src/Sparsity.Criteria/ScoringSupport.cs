@@ -7,6 +7,24 @@ namespace Sparsity.Criteria;
 internal static class ScoringSupport
 {
     /// <summary>
+    /// Throws, naming the parameter, when a criterion computed −∞ (NaN and +∞ are rejected by <see cref="ScoreSet"/>,
+    /// which accepts −∞ only as iterative pruning's "never keep" marker). Disposes the scores before throwing.
+    /// </summary>
+    public static void RejectNegativeInfinity(List<KeyValuePair<string, Tensor>> scores, string criterion)
+    {
+        foreach (var (name, s) in scores)
+        {
+            using var inf = s.isneginf().any();
+            if (inf.item<bool>())
+            {
+                scores.ForEach(e => e.Value.Dispose());
+                throw new ArgumentException(
+                    $"{criterion} computed −∞ scores for '{name}'; check that parameter's weights for NaN/±∞.", "parameters");
+            }
+        }
+    }
+
+    /// <summary>
     /// Checks that <paramref name="parameters"/> is non-empty, has unique names, and that every entry is a live
     /// floating-point parameter of <paramref name="model"/> under its name; returns the common device.
     /// </summary>

@@ -26,8 +26,9 @@ public sealed partial record SignatureCredential
         {
             credential = JsonSerializer.Deserialize<SignatureCredential>(json, Json);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or OverflowException)
         {
+            // Syntax, a wrong type, a missing required member, or text that is not valid UTF-16 (a lone surrogate).
             throw new FormatException($"Not a signature credential: {e.Message}", e);
         }
 
@@ -53,8 +54,21 @@ public sealed partial record SignatureCredential
 
     /// <summary>Reads a credential written by <see cref="Save"/>.</summary>
     /// <param name="path">The file.</param>
-    /// <exception cref="FormatException">The file is not a valid credential.</exception>
-    public static SignatureCredential Load(string path) => FromJson(File.ReadAllText(path));
+    /// <exception cref="FormatException">The file is not a valid credential (the message names the file).</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    public static SignatureCredential Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var text = File.ReadAllText(path);
+        try
+        {
+            return FromJson(text);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"{path}: {e.Message}", e);
+        }
+    }
 
     /// <summary>Checks the credential's internal consistency: shape, bit positions inside the layer, no duplicates.</summary>
     /// <exception cref="FormatException">The message says what is wrong.</exception>
@@ -65,10 +79,44 @@ public sealed partial record SignatureCredential
             throw new FormatException("A credential needs a scheme and a layer name.");
         }
 
-        if (LayerShape is null || LayerShape.Count < 1 || LayerShape.Any(d => d < 1)
+        if (!Enum.IsDefined(Granularity) || !Enum.IsDefined(NullModel))
+        {
+            throw new FormatException($"Unknown granularity {(int)Granularity} or null model {(int)NullModel}.");
+        }
+
+        if (LayerShape is null || LayerShape.Count < 1 || LayerShape.Count > 8 || LayerShape.Any(d => d < 1)
             || (Granularity == SignatureGranularity.ChannelPair && LayerShape.Count < 2))
         {
             throw new FormatException($"Credential layer shape [{string.Join(", ", LayerShape ?? [])}] is invalid for {Granularity} bits.");
+        }
+
+        try
+        {
+            _ = LayerShape.Aggregate(1L, (a, b) => checked(a * b));
+        }
+        catch (OverflowException e)
+        {
+            throw new FormatException($"Credential layer shape [{string.Join(", ", LayerShape)}] has more weights than a long counts.", e);
+        }
+
+        if ((Row, Column, PatternSize) is not (null, null, null))
+        {
+            if (Row is not { } row || Column is not { } column || PatternSize is not { } size || LayerShape.Count < 2
+                || row < 0 || column < 0 || size < 1 || row + (long)size > LayerShape[0] || column + (long)size > LayerShape[1])
+            {
+                throw new FormatException(
+                    $"The pattern window (row {Row}, column {Column}, size {PatternSize}) must be given whole and lie inside the layer's [{string.Join(", ", LayerShape)}] channels.");
+            }
+        }
+
+        if (PlacesCompared < 1 || MaxBitErrors is < 0)
+        {
+            throw new FormatException($"Places compared ({PlacesCompared}) must be ≥ 1 and the bit-error limit ({MaxBitErrors}) ≥ 0.");
+        }
+
+        if (KeyFingerprint is not null && (KeyFingerprint.Length != 64 || !KeyFingerprint.All(char.IsAsciiHexDigit)))
+        {
+            throw new FormatException("The key fingerprint must be 64 hexadecimal digits (SHA-256).");
         }
 
         if (Bits is null || Bits.Count == 0)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sparsity.Analysis;
 using Sparsity.Data;
+using Sparsity.IO;
 using Sparsity.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -155,6 +156,10 @@ public sealed class MaskSearcher
     /// <param name="cancellationToken">Checked before every step.</param>
     /// <exception cref="InvalidOperationException">No checkpoint folder is set.</exception>
     /// <exception cref="ArgumentException">The checkpoint belongs to another model or other options.</exception>
+    /// <exception cref="SparsityFormatException">
+    /// The checkpoint and its previous generation are both truncated, corrupt or inconsistent (a corrupt newest
+    /// one alone is logged and the previous generation is used).
+    /// </exception>
     public SearchResult Resume(
         nn.Module<Tensor, Tensor> model,
         IDataset train,
@@ -166,11 +171,14 @@ public sealed class MaskSearcher
         ArgumentNullException.ThrowIfNull(train);
         var folder = Options.CheckpointFolder ?? throw new InvalidOperationException(
             "Resume needs MaskSearchOptions.CheckpointFolder (the folder the interrupted run wrote to).");
-        var path = CheckpointPath(folder);
-        var names = SearchCheckpoint.ReadNames(path);
-        var parameters = ResolveParameters(model, names, null, nameof(model));
-        var device = PrepareDevice(model, parameters);
-        var state = SearchCheckpoint.Read(path, Options, model, parameters, device);
+        // The newest generation, or the previous one (logged) when the newest is truncated or corrupt.
+        var (parameters, device, state) = SafeTensorsReader.ReadWithFallback(CheckpointPath(folder), path =>
+        {
+            var names = SearchCheckpoint.ReadNames(path);
+            var parameters = ResolveParameters(model, names, null, nameof(model));
+            var device = PrepareDevice(model, parameters);
+            return (parameters, device, SearchCheckpoint.Read(path, Options, model, parameters, device));
+        }, _logger);
         return Run(model, parameters, state, device, train, test, progress, cancellationToken);
     }
 
@@ -325,6 +333,7 @@ public sealed class MaskSearcher
                 double lr = o.LearningRateAt(epoch);
                 long accepted = 0, refused = 0, steps = 0;
                 using var lossSum = zeros(1, ScalarType.Float64, device);
+                using var lossGuard = new NonFiniteLossGuard(device, epoch);
                 var watch = Stopwatch.StartNew();
                 foreach (var batch in train.Batches(o.BatchSize, device, shuffleSeed: seed))
                 {
@@ -339,6 +348,7 @@ public sealed class MaskSearcher
                     }
 
                     var loss = nn.functional.cross_entropy(logits, batch.Labels);
+                    lossGuard.Record(loss, steps);
                     loss.backward();
                     using (no_grad())
                     {
@@ -357,11 +367,13 @@ public sealed class MaskSearcher
                     steps++;
                     if (progress is not null && steps % o.ProgressInterval == 0)
                     {
+                        lossGuard.ThrowIfSeen();
                         progress.Report(new SearchProgress(epoch + 1, o.Epochs, steps, stepsPerEpoch, lossSum.item<double>() / steps, null));
                     }
                 }
 
                 watch.Stop();
+                lossGuard.ThrowIfSeen();
                 double? accuracy = o.EvaluateEveryEpoch && test is not null
                     ? Evaluator.Evaluate(model, test, o.EvaluationBatchSize, device, cancellationToken).Accuracy
                     : null;

@@ -11,6 +11,9 @@ public sealed record SafeTensorInfo(string Name, SafeTensorsDType DType, IReadOn
     /// <summary>Number of elements (1 for a scalar).</summary>
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
 
+    /// <summary>The TorchSharp element type the tensor is read as.</summary>
+    public TorchSharp.torch.ScalarType ScalarType => DType.ToScalarType();
+
     /// <summary>Number of bytes, <c>End − Begin</c>.</summary>
     public long ByteCount => End - Begin;
 }

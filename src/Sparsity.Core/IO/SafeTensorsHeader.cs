@@ -42,21 +42,29 @@ internal static class SafeTensorsHeader
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var tensors = new List<SafeTensorInfo>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (!seen.Add(property.Name))
+                foreach (var property in document.RootElement.EnumerateObject())
                 {
-                    throw new SparsityFormatException(source, $"the header names '{property.Name}' twice.");
-                }
+                    if (!seen.Add(property.Name))
+                    {
+                        throw new SparsityFormatException(source, $"the header names '{property.Name}' twice.");
+                    }
 
-                if (property.Name == MetadataKey)
-                {
-                    ReadMetadata(property.Value, metadata, source);
+                    if (property.Name == MetadataKey)
+                    {
+                        ReadMetadata(property.Value, metadata, source);
+                    }
+                    else
+                    {
+                        tensors.Add(ReadEntry(property.Name, property.Value, source));
+                    }
                 }
-                else
-                {
-                    tensors.Add(ReadEntry(property.Name, property.Value, source));
-                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or DecoderFallbackException)
+            {
+                // A name or value that is valid JSON but not valid UTF-16 text (e.g. a lone surrogate "\ud800").
+                throw new SparsityFormatException(source, $"the header holds a name or value that is not valid text ({e.Message}).", e);
             }
 
             CheckLayout(tensors, dataLength, source);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
 namespace Sparsity.IO;
@@ -31,6 +32,9 @@ public sealed class SafeTensorsReader : IDisposable
         Metadata = metadata;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
+
+    /// <summary>Metadata key of the content checksum written by <see cref="SafeTensorsWriter.WriteWithChecksum"/>.</summary>
+    public const string ChecksumKey = "sparsity.sha256";
 
     /// <summary>The header's <c>__metadata__</c> (empty when absent).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
@@ -81,6 +85,95 @@ public sealed class SafeTensorsReader : IDisposable
         long dataStart = 8 + (long)headerLength;
         var (tensors, metadata) = SafeTensorsHeader.Parse(header, length - dataStart, source);
         return new SafeTensorsReader(stream, source, dataStart, tensors, metadata);
+    }
+
+    /// <summary>Whether the metadata holds a content checksum (<see cref="ChecksumKey"/>).</summary>
+    public bool HasChecksum => Metadata.ContainsKey(ChecksumKey);
+
+    /// <summary>
+    /// Recomputes the content checksum (SHA-256 of the header description and the whole data section, as
+    /// <see cref="SafeTensorsWriter.WriteWithChecksum"/> wrote it) and compares it with the stored one.
+    /// </summary>
+    /// <exception cref="SparsityFormatException">No checksum is stored, or the content does not match it.</exception>
+    public void VerifyChecksum()
+    {
+        if (!Metadata.TryGetValue(ChecksumKey, out var stored))
+        {
+            throw new SparsityFormatException(_source, $"the metadata has no '{ChecksumKey}' checksum; the file was not written by this version or was edited.");
+        }
+
+        using var hash = SafeTensorsChecksum.Begin(Tensors, Metadata);
+        var buffer = new byte[1 << 16];
+        long remaining = _stream.Length - _dataStart;
+        _stream.Position = _dataStart;
+        while (remaining > 0)
+        {
+            int n = _stream.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+            if (n <= 0)
+            {
+                throw new SparsityFormatException(_source, "the data section is cut off while verifying the checksum.");
+            }
+
+            hash.AppendData(buffer, 0, n);
+            remaining -= n;
+        }
+
+        if (!string.Equals(SafeTensorsChecksum.Finish(hash), stored, StringComparison.Ordinal))
+        {
+            throw new SparsityFormatException(_source, "the content does not match its SHA-256 checksum (the file was corrupted or edited).");
+        }
+    }
+
+    /// <summary>Path of the previous generation of a checkpoint file: <c>path + ".prev"</c>.</summary>
+    /// <param name="path">The checkpoint file.</param>
+    public static string PreviousGenerationPath(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return path + AtomicFile.PreviousSuffix;
+    }
+
+    /// <summary>
+    /// Reads a checkpoint with <paramref name="read"/>, falling back to its previous generation
+    /// (<see cref="PreviousGenerationPath"/>) when the newest is missing (a write was killed between its two
+    /// renames) or raises <see cref="SparsityFormatException"/> (truncated or corrupt). The fallback is logged
+    /// as a warning. Other exceptions (wrong model, other options) propagate unchanged.
+    /// </summary>
+    /// <typeparam name="T">What <paramref name="read"/> returns.</typeparam>
+    /// <param name="path">The newest generation.</param>
+    /// <param name="read">Reads and validates one file (given its path).</param>
+    /// <param name="logger">Receives the fallback warning; none when null.</param>
+    /// <exception cref="SparsityFormatException">
+    /// The newest generation is corrupt and there is no previous one, or both are corrupt (the message names both).
+    /// </exception>
+    /// <exception cref="FileNotFoundException">Neither generation exists.</exception>
+    public static T ReadWithFallback<T>(string path, Func<string, T> read, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(read);
+        var previous = PreviousGenerationPath(path);
+        if (!File.Exists(path) && File.Exists(previous))
+        {
+            logger?.LogWarning("{Path} is missing (a write was interrupted); resuming from the previous generation {Previous}.", path, previous);
+            return read(previous);
+        }
+
+        try
+        {
+            return read(path);
+        }
+        catch (SparsityFormatException newest) when (File.Exists(previous))
+        {
+            logger?.LogWarning("{Path} is unreadable ({Reason}); falling back to the previous generation {Previous}.", path, newest.Message, previous);
+            try
+            {
+                return read(previous);
+            }
+            catch (SparsityFormatException older)
+            {
+                throw new SparsityFormatException(path,
+                    $"the newest checkpoint is unreadable ({newest.Message}) and so is the previous generation ({older.Message}).", newest);
+            }
+        }
     }
 
     /// <summary>Whether the file holds a tensor named <paramref name="name"/>.</summary>

@@ -20,6 +20,62 @@ public static class SafeTensorsWriter
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(tensors);
+        var entries = Collect(tensors);
+        WriteEntries(path, entries, metadata, keepPrevious: false);
+    }
+
+    /// <summary>
+    /// Writes like <see cref="Write"/> and adds the content checksum (SHA-256 of the header description and the
+    /// data section, see <see cref="SafeTensorsReader.VerifyChecksum"/>) under
+    /// <see cref="SafeTensorsReader.ChecksumKey"/> in the metadata. With <paramref name="keepPrevious"/> the
+    /// file being replaced is first renamed to <see cref="SafeTensorsReader.PreviousGenerationPath"/>, so a
+    /// checkpoint keeps its last good generation (<see cref="SafeTensorsReader.ReadWithFallback{T}"/>).
+    /// </summary>
+    /// <param name="path">Target file; replaced atomically if it exists.</param>
+    /// <param name="tensors">As for <see cref="Write"/>.</param>
+    /// <param name="metadata">As for <see cref="Write"/>; may not contain <see cref="SafeTensorsReader.ChecksumKey"/>.</param>
+    /// <param name="keepPrevious">Keep the replaced file as the previous generation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Write"/>, or the metadata already holds the checksum key.</exception>
+    public static void WriteWithChecksum(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
+        IReadOnlyDictionary<string, string>? metadata, bool keepPrevious)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var entries = Collect(tensors);
+        var all = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            if (key == SafeTensorsReader.ChecksumKey)
+            {
+                throw new ArgumentException($"Metadata key '{key}' is reserved for the checksum.", nameof(metadata));
+            }
+
+            all[key] = value ?? throw new ArgumentException($"Metadata '{key}' is null.", nameof(metadata));
+        }
+
+        var infos = new List<SafeTensorInfo>(entries.Count);
+        long offset = 0;
+        foreach (var e in entries)
+        {
+            infos.Add(new SafeTensorInfo(e.Name, e.DType, e.Shape, offset, offset + e.Bytes.Length));
+            offset += e.Bytes.Length;
+        }
+
+        using (var hash = SafeTensorsChecksum.Begin(infos, all))
+        {
+            foreach (var e in entries)
+            {
+                hash.AppendData(e.Bytes);
+            }
+
+            all[SafeTensorsReader.ChecksumKey] = SafeTensorsChecksum.Finish(hash);
+        }
+
+        WriteEntries(path, entries, all, keepPrevious);
+    }
+
+    private static List<(string Name, SafeTensorsDType DType, long[] Shape, byte[] Bytes)> Collect(IEnumerable<KeyValuePair<string, Tensor>> tensors)
+    {
         var entries = new List<(string Name, SafeTensorsDType DType, long[] Shape, byte[] Bytes)>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, tensor) in tensors)
@@ -45,6 +101,12 @@ public static class SafeTensorsWriter
             entries.Add((name, dtype, tensor.shape, Bytes(tensor)));
         }
 
+        return entries;
+    }
+
+    private static void WriteEntries(string path, List<(string Name, SafeTensorsDType DType, long[] Shape, byte[] Bytes)> entries,
+        IReadOnlyDictionary<string, string>? metadata, bool keepPrevious)
+    {
         var header = Header(entries, metadata);
         AtomicFile.Write(path, stream =>
         {
@@ -56,7 +118,7 @@ public static class SafeTensorsWriter
             {
                 stream.Write(e.Bytes);
             }
-        });
+        }, keepPrevious);
     }
 
     private static byte[] Bytes(Tensor tensor)

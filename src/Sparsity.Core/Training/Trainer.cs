@@ -58,7 +58,10 @@ public sealed class Trainer(ILogger<Trainer>? logger = null)
     /// <param name="cancellationToken">Checked between batches.</param>
     /// <returns>The records of all epochs (restored ones first).</returns>
     /// <exception cref="ArgumentException">The checkpoint was written with other options or does not fit the model.</exception>
-    /// <exception cref="SparsityFormatException">The checkpoint is corrupt.</exception>
+    /// <exception cref="SparsityFormatException">
+    /// The checkpoint and its previous generation (<c>.prev</c>) are both truncated, corrupt or inconsistent (a corrupt
+    /// newest one alone is logged as a warning and the previous generation is used).
+    /// </exception>
     public TrainingResult Resume(nn.Module<Tensor, Tensor> model, string checkpointPath, IDataset train, IDataset? test, TrainingOptions options,
         IProgress<TrainingProgress>? progress = null, ITrainingStepHooks? hooks = null, CancellationToken cancellationToken = default)
     {
@@ -96,18 +99,23 @@ public sealed class Trainer(ILogger<Trainer>? logger = null)
         string? checkpoint = null;
         if (resumeFrom is not null)
         {
-            var info = TrainingCheckpoint.Read(resumeFrom);
-            if (info.OptionsFingerprint != options.Fingerprint())
+            // The newest generation, or the previous one (logged) when the newest is truncated or corrupt.
+            var info = IO.SafeTensorsReader.ReadWithFallback(resumeFrom, path =>
             {
-                throw new ArgumentException(
-                    $"{resumeFrom} was written with options [{info.OptionsFingerprint}] but Resume was called with [{options.Fingerprint()}]; resume with the original options.",
-                    nameof(options));
-            }
+                var read = TrainingCheckpoint.Read(path);
+                if (read.OptionsFingerprint != options.Fingerprint())
+                {
+                    throw new ArgumentException(
+                        $"{path} was written with options [{read.OptionsFingerprint}] but Resume was called with [{options.Fingerprint()}]; resume with the original options.",
+                        nameof(options));
+                }
 
-            TrainingCheckpoint.LoadModel(model, resumeFrom);
-            TrainingCheckpoint.LoadMomentum(resumeFrom, names, optimizer, device);
+                TrainingCheckpoint.LoadModel(model, path);
+                TrainingCheckpoint.LoadMomentum(path, names, optimizer, device);
+                return read;
+            }, _logger);
             history.AddRange(info.History);
-            checkpoint = resumeFrom;
+            checkpoint = info.Path;
             _logger.LogInformation("Resuming from {Checkpoint} after epoch {Epoch} of {Epochs}", resumeFrom, info.Epoch, options.Epochs);
         }
 

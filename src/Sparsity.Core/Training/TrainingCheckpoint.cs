@@ -10,7 +10,9 @@ namespace Sparsity.Training;
 /// A training checkpoint: one safetensors file holding the model's state dict (parameters and buffers such
 /// as BatchNorm running statistics, under their state-dict keys), the SGD momentum buffers (under
 /// <c>optimizer/momentum/&lt;parameter name&gt;</c>) and metadata (format, epoch, epochs, seed, options
-/// fingerprint, accuracy, per-epoch history as JSON). Written atomically (temporary file, then rename).
+/// fingerprint, accuracy, per-epoch history as JSON) with a SHA-256 checksum of the content. Written atomically
+/// (temporary file, then rename); the replaced file is kept as <c>checkpoint.safetensors.prev</c>, which
+/// <see cref="Trainer.Resume"/> falls back to (with a logged warning) when the newest is truncated or corrupt.
 /// </summary>
 /// <param name="Path">The file.</param>
 /// <param name="Epoch">Epochs completed when it was written (0 = before training).</param>
@@ -24,7 +26,10 @@ public sealed record TrainingCheckpoint(string Path, int Epoch, int Epochs, long
     public const string FileName = "checkpoint.safetensors";
 
     /// <summary>Value of the <c>format</c> metadata entry.</summary>
-    public const string FormatName = "sparsity-training-checkpoint/1";
+    public const string FormatName = "sparsity-training-checkpoint/2";
+
+    /// <summary>The format written before checkpoints carried a checksum; still read (without content verification).</summary>
+    private const string LegacyFormatName = "sparsity-training-checkpoint/1";
 
     /// <summary>Key prefix of the optimiser's momentum buffers.</summary>
     public const string MomentumPrefix = "optimizer/momentum/";
@@ -43,7 +48,7 @@ public sealed record TrainingCheckpoint(string Path, int Epoch, int Epochs, long
     public static TrainingCheckpoint Read(string path)
     {
         using var reader = SafeTensorsReader.Open(path);
-        return FromMetadata(path, reader.Metadata);
+        return FromMetadata(path, reader);
     }
 
     /// <summary>
@@ -60,7 +65,8 @@ public sealed record TrainingCheckpoint(string Path, int Epoch, int Epochs, long
         TrainingCheckpoint info;
         using (var reader = SafeTensorsReader.Open(path))
         {
-            info = FromMetadata(path, reader.Metadata);
+            info = FromMetadata(path, reader);
+            ValidateMomentum(reader, path, model);
         }
 
         var result = StateDict.Load(model, path, strict: false);
@@ -111,7 +117,7 @@ public sealed record TrainingCheckpoint(string Path, int Epoch, int Epochs, long
             }
         }
 
-        SafeTensorsWriter.Write(path, tensors, metadata);
+        SafeTensorsWriter.WriteWithChecksum(path, tensors, metadata, keepPrevious: true);
         return path;
     }
 
@@ -138,22 +144,43 @@ public sealed record TrainingCheckpoint(string Path, int Epoch, int Epochs, long
         }
     }
 
-    private static TrainingCheckpoint FromMetadata(string path, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>Every momentum entry names a parameter of the model and has its shape and dtype.</summary>
+    private static void ValidateMomentum(SafeTensorsReader reader, string path, nn.Module model)
     {
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        foreach (var info in reader.Tensors.Where(t => t.Name.StartsWith(MomentumPrefix, StringComparison.Ordinal)))
+        {
+            var name = info.Name[MomentumPrefix.Length..];
+            if (parameters.TryGetValue(name, out var p) && (p.dtype != info.ScalarType || !p.shape.SequenceEqual(info.Shape)))
+            {
+                throw new SparsityFormatException(path,
+                    $"momentum of '{name}' is {info.ScalarType} [{string.Join(", ", info.Shape)}] but the parameter is {p.dtype} [{string.Join(", ", p.shape)}].");
+            }
+        }
+    }
+
+    private static TrainingCheckpoint FromMetadata(string path, SafeTensorsReader reader)
+    {
+        var metadata = reader.Metadata;
         string Get(string key) => metadata.TryGetValue(key, out var v)
             ? v
             : throw new SparsityFormatException(path, $"the metadata has no '{key}' entry; this is not a Sparsity training checkpoint.");
 
-        if (Get("format") != FormatName)
+        var format = Get("format");
+        if (format == FormatName)
         {
-            throw new SparsityFormatException(path, $"format '{metadata["format"]}' is not '{FormatName}'.");
+            reader.VerifyChecksum();
+        }
+        else if (format != LegacyFormatName)
+        {
+            throw new SparsityFormatException(path, $"format '{format}' is not '{FormatName}'.");
         }
 
         if (!int.TryParse(Get("epoch"), NumberStyles.None, CultureInfo.InvariantCulture, out var epoch) ||
             !int.TryParse(Get("epochs"), NumberStyles.None, CultureInfo.InvariantCulture, out var epochs) ||
-            !long.TryParse(Get("seed"), NumberStyles.None, CultureInfo.InvariantCulture, out var seed) || epoch > epochs)
+            !long.TryParse(Get("seed"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seed) || epochs < 1 || epoch > epochs)
         {
-            throw new SparsityFormatException(path, "the epoch, epochs or seed metadata is not a valid number.");
+            throw new SparsityFormatException(path, "the epoch, epochs or seed metadata is not a valid number (epoch must lie in [0, epochs], epochs ≥ 1).");
         }
 
         List<EpochRecord>? history;
@@ -161,7 +188,7 @@ public sealed record TrainingCheckpoint(string Path, int Epoch, int Epochs, long
         {
             history = JsonSerializer.Deserialize<List<EpochRecord>>(Get("history"), Json);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
             throw new SparsityFormatException(path, $"the history metadata is not valid JSON ({e.Message}).", e);
         }
@@ -171,6 +198,22 @@ public sealed record TrainingCheckpoint(string Path, int Epoch, int Epochs, long
             throw new SparsityFormatException(path, $"the history holds {history?.Count ?? 0} epochs but the checkpoint is at epoch {epoch}.");
         }
 
-        return new TrainingCheckpoint(path, epoch, epochs, seed, Get("options"), history);
+        for (int i = 0; i < history.Count; i++)
+        {
+            var r = history[i];
+            if (r is null || r.Epoch != i + 1 || !double.IsFinite(r.LearningRate) || r.LearningRate < 0
+                || !(r.TrainAccuracy is >= 0 and <= 100) || r.TestAccuracy is { } t && !(t is >= 0 and <= 100) || !(r.Seconds >= 0) || double.IsPositiveInfinity(r.Seconds))
+            {
+                throw new SparsityFormatException(path, $"history record {i + 1} is out of order or out of range.");
+            }
+        }
+
+        var options = Get("options");
+        if (string.IsNullOrWhiteSpace(options))
+        {
+            throw new SparsityFormatException(path, "the options fingerprint is empty.");
+        }
+
+        return new TrainingCheckpoint(path, epoch, epochs, seed, options, history);
     }
 }

@@ -208,7 +208,7 @@ public sealed class IterativeMagnitudePruning
             }
 
             Directory.CreateDirectory(folder);
-            var loaded = TicketCheckpoint.LoadState(folder, ModelDevice);
+            var loaded = TicketCheckpoint.LoadState(folder, model, parameters, ModelDevice, _log);
             if (loaded is not { } s)
             {
                 return false;

@@ -53,7 +53,7 @@ internal sealed class ModelState : IDisposable
             if (mask.Contains(key))
             {
                 using var m = mask[key].to(t.device);
-                result.Add(KeyValuePair.Create(key, t.mul(m).DetachFromDisposeScope()));
+                result.Add(KeyValuePair.Create(key, t.masked_fill(m.logical_not(), 0).DetachFromDisposeScope())); // a fill: NaN·0 is NaN
             }
             else
             {
