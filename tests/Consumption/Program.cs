@@ -8,7 +8,7 @@ using Sparsity.Search;
 using Sparsity.Training;
 using static TorchSharp.torch;
 
-using var data = FashionMnist.LoadEmbedded();
+using var data = EmbeddedFashionMnist.Load();
 manual_seed(0);
 using var model = ReferenceModels.Create("lenet300", inputChannels: 1, classCount: 10);
 new Trainer().Train(model, data.Train, data.Test, TrainingOptions.ReferenceRecipe with { Epochs = 1 });
