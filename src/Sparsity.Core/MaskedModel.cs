@@ -12,7 +12,7 @@ namespace Sparsity;
 /// <para>How it works: on attach the dense weight D of every masked parameter is cloned and the live
 /// parameter is overwritten in place (no autograd) with <c>D ⊙ M</c>. The live parameter therefore
 /// <em>is</em> W_eff, its <c>.grad</c> after a backward pass is ∂L/∂W_eff, and the straight-through score
-/// gradient of Lottery Jackpots / edge-popup is <c>∂L/∂W_eff ⊙ D</c> (algorithms.md §1.2). Any model
+/// gradient of Lottery Jackpots / edge-popup is <c>∂L/∂W_eff ⊙ D</c> (docs/algorithms.md#masked-forward-and-the-straight-through-gradient). Any model
 /// works as is: no layer is replaced, and parameter names stay the PyTorch state-dict keys.</para>
 /// <para>When a mask changes, D first takes the live values of the positions that were kept (so training
 /// updates survive), then the live parameter is rewritten as D ⊙ M_new. D therefore holds, for every
