@@ -25,7 +25,7 @@ using Sparsity.Training;
 using static TorchSharp.torch;
 
 set_num_threads(1);
-using var data = FashionMnist.Load(Environment.GetEnvironmentVariable("SPARSITY_DATA") ?? "/usr/share/datasets/fashion-mnist", allowEmbedded: false, device: CPU);
+using var data = FashionMnist.Load(Environment.GetEnvironmentVariable("SPARSITY_DATA") ?? "/usr/share/datasets/fashion-mnist", device: CPU);
 int fitCount = (int)data.Train.Count - 5000;
 using var fit = new TensorDataset(data.Train.Inputs[..fitCount], data.Train.Labels[..fitCount], data.Train.ClassCount);
 using var validation = new TensorDataset(data.Train.Inputs[fitCount..], data.Train.Labels[fitCount..], data.Train.ClassCount);

@@ -52,9 +52,9 @@ static int Run(string? weightsPath, string name, double sparsity, int epochs, st
     Directory.CreateDirectory(outFolder);
     using var data = dataFolder switch
     {
-        null => FashionMnist.LoadEmbedded(),
-        "auto" => FashionMnist.Load(),
-        var folder => FashionMnist.Load(folder, allowEmbedded: false),
+        null => EmbeddedFashionMnist.Load(),
+        "auto" => EmbeddedFashionMnist.LoadFullOrEmbedded(),
+        var folder => FashionMnist.Load(folder),
     };
     Console.WriteLine($"data: {data.Source} ({data.Train.Count:N0} train / {data.Test.Count:N0} test images)");
 
@@ -66,7 +66,7 @@ static int Run(string? weightsPath, string name, double sparsity, int epochs, st
             // Stand-in for the user's PyTorch model: one epoch of the reference recipe, saved under the PyTorch names.
             manual_seed(seed);
             using var demo = ReferenceModels.Create(name, inputChannels: 1, classCount: 10);
-            using var subset = FashionMnist.LoadEmbedded();
+            using var subset = EmbeddedFashionMnist.Load();
             new Trainer().Train(demo, subset.Train, null, TrainingOptions.ReferenceRecipe with { Epochs = 1, Seed = seed }, cancellationToken: cancellationToken);
             StateDict.Save(demo, weightsPath, new Dictionary<string, string> { ["format"] = "pt", ["model"] = name });
             Console.WriteLine($"no --weights given: trained a demo {name} for 1 epoch and saved it to {weightsPath}");

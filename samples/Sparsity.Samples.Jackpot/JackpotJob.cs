@@ -35,9 +35,9 @@ internal sealed class JackpotJob(JackpotOptions options)
         var device = options.Device;
         using var data = options.Data switch
         {
-            null => FashionMnist.LoadEmbedded(CPU),
-            "auto" => FashionMnist.Load(device: CPU),
-            var folder => FashionMnist.Load(folder, allowEmbedded: false, device: CPU),
+            null => EmbeddedFashionMnist.Load(CPU),
+            "auto" => EmbeddedFashionMnist.LoadFullOrEmbedded(CPU),
+            var folder => FashionMnist.Load(folder, device: CPU),
         };
         Console.WriteLine($"data: {data.Source} ({data.Train.Count:N0} train / {data.Test.Count:N0} test images) from {data.Location}");
 

@@ -29,7 +29,7 @@ if (args_ is null)
 var a = args_;
 var device = a.Device == "cuda" ? CUDA : CPU;
 using var cancel = SampleConsole.CancelOnCtrlC();
-using var data = FashionMnist.Load(a.Data);
+using var data = a.Data is null ? EmbeddedFashionMnist.LoadFullOrEmbedded() : FashionMnist.Load(a.Data);
 Console.WriteLine($"Data: {data.Source} ({data.Train.Count:N0} train / {data.Test.Count:N0} test) from {data.Location}");
 IDataset train = a.TrainSubset is { } n ? data.Train.Subset(n, a.Seed) : data.Train;
 

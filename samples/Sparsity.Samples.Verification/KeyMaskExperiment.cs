@@ -3,7 +3,7 @@ using Sparsity;
 using Sparsity.LotteryVerification;
 
 /// <summary>
-/// Key-mask scheme V1 (paper Algorithm 1, Table 4, Fig. 2; design notes §A.5.2): the top <c>--key-fraction</c> of the
+/// Key-mask scheme V1 (paper Algorithm 1, Table 4, Fig. 2; docs/algorithms.md#key-masks-v1): the top <c>--key-fraction</c> of the
 /// ticket's kept weights by |W| of the trained ticket (the paper's OMP score) form the key M_s, the rest the locked mask
 /// M_l = M − M_s. As in the official code (which retrains the locked mask from the rewind point), both masks are trained
 /// from the ticket's starting point — here the dense pre-trained weights — with the ticket's recipe (lr 0.01, seed + 10)

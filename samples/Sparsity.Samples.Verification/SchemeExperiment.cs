@@ -17,7 +17,7 @@ internal sealed record SignedStart(string Scheme, MaskSet Mask, SignatureCredent
 }
 
 /// <summary>
-/// White-box schemes (paper V2; design notes §A.5.3–A.5.6): embed a scheme's signature into the ticket mask, retrain with
+/// White-box schemes (paper V2; docs/algorithms.md#qr-signature-in-the-connectivity-v2 and #attacks): embed a scheme's signature into the ticket mask, retrain with
 /// the mask fixed, verify, then run every attack on copies and verify again. JSON: <c>schemes.&lt;name&gt;</c>.
 /// </summary>
 internal sealed class SchemeExperiment(VerificationContext context)

@@ -5,7 +5,7 @@ using Sparsity.LotteryVerification;
 using static TorchSharp.torch;
 
 /// <summary>
-/// Black-box trigger set (paper V3, Table 5; design notes §A.5.5, §B.4.2): a key-derived trigger set is mixed into the
+/// Black-box trigger set (paper V3, Table 5; docs/algorithms.md#trigger-set-v3, docs/statistics.md#trigger-sets): a key-derived trigger set is mixed into the
 /// retraining of the signed ticket (one trigger per batch, mask fixed, the same start, learning rate and seed as the
 /// embedding retraining and by default its epochs, <c>--trigger-epochs</c>), the chance hit rate is measured on the unmarked control, and the owner model, the attacked copies and the
 /// unrelated model are queried with the triggers only. JSON: <c>trigger</c>.

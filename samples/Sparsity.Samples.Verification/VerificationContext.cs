@@ -90,10 +90,10 @@ internal sealed class VerificationContext(SampleOptions options, CancellationTok
         {
             if (string.Equals(options.Data, "embedded", StringComparison.OrdinalIgnoreCase))
             {
-                return FashionMnist.LoadEmbedded();
+                return EmbeddedFashionMnist.Load();
             }
 
-            return FashionMnist.Load(options.Data);
+            return options.Data is null ? EmbeddedFashionMnist.LoadFullOrEmbedded() : FashionMnist.Load(options.Data);
         });
         Log($"data: {Data.Source} ({Data.Train.Count} train, {Data.Test.Count} test)");
     }

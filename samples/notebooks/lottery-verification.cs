@@ -1,6 +1,7 @@
 #:project ../../src/Sparsity.LotteryVerification/Sparsity.LotteryVerification.csproj
 #:project ../../src/Sparsity.Models/Sparsity.Models.csproj
 #:project ../Sparsity.Samples.Common/Sparsity.Samples.Common.csproj
+#:project ../../src/Sparsity.Data.FashionMnistSubset/Sparsity.Data.FashionMnistSubset.csproj
 #:package libtorch-cpu-linux-x64
 #:property PublishAot=false
 using Sparsity;
@@ -26,7 +27,7 @@ using static TorchSharp.torch;
 
 // %%
 var smoke = Environment.GetEnvironmentVariable("SPARSITY_SMOKE") == "1";
-using var data = FashionMnist.LoadEmbedded();
+using var data = EmbeddedFashionMnist.Load();
 var train = smoke ? data.Train.Subset(512) : data.Train;
 var epochs = smoke ? 1 : 3;
 var trainer = new Trainer();

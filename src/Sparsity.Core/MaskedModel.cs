@@ -13,7 +13,7 @@ namespace Sparsity;
 /// parameter is overwritten in place (no autograd) with <c>D ⊙ M</c>, computed as a fill (pruned positions set
 /// to exactly 0.0 whatever D holds there, NaN and ±∞ included; kept positions untouched). The live parameter therefore
 /// <em>is</em> W_eff, its <c>.grad</c> after a backward pass is ∂L/∂W_eff, and the straight-through score
-/// gradient of Lottery Jackpots / edge-popup is <c>∂L/∂W_eff ⊙ D</c> (algorithms.md §1.2). Any model
+/// gradient of Lottery Jackpots / edge-popup is <c>∂L/∂W_eff ⊙ D</c> (docs/algorithms.md#masked-forward-and-the-straight-through-gradient). Any model
 /// works as is: no layer is replaced, and parameter names stay the PyTorch state-dict keys.</para>
 /// <para>When a mask changes, D first takes the live values of the positions that were kept (so training
 /// updates survive), then the live parameter is rewritten as D ⊙ M_new. D therefore holds, for every

@@ -6,7 +6,7 @@ namespace Sparsity.Criteria;
 /// <summary>
 /// An <see cref="IMaskInitializer"/> that scores the model with a criterion and cuts the scores at a sparsity
 /// with an allocation: the starting mask of a mask search (for Lottery Jackpots: magnitude with global
-/// allocation, algorithms.md §2 and §8).
+/// allocation, docs/algorithms.md#magnitude and #lottery-jackpots).
 /// </summary>
 public sealed class CriterionMaskInitializer : IMaskInitializer
 {

@@ -8,7 +8,7 @@ namespace Sparsity.Criteria;
 /// <summary>
 /// GraSP, gradient signal preservation (Wang, Zhang &amp; Grosse, "Picking Winning Tickets Before Training by
 /// Preserving Gradient Flow", ICLR 2020, eq. 8): the official score S(−θ) = −θ ⊙ Hg, where H is the Hessian
-/// of the loss and g its gradient, computed with a Hessian–gradient product (algorithms.md §5).
+/// of the loss and g its gradient, computed with a Hessian–gradient product (docs/algorithms.md#grasp).
 /// </summary>
 /// <remarks>
 /// <para><b>Sign convention.</b> The official code scores −θ ⊙ Hg and <em>removes the weights with the

@@ -8,7 +8,7 @@ namespace Sparsity.Criteria;
 /// to any criterion; iterative magnitude pruning without the retraining between rounds): round k scores the
 /// model with the mask of round k − 1 applied (through <see cref="MaskedModel"/>, so pruned weights are exactly
 /// 0 during scoring) and cuts at the schedule's sparsity for round k. Weights pruned in an earlier round get
-/// score −∞ before the cut, so they can never come back (algorithms.md §4: iterated SNIP would otherwise
+/// score −∞ before the cut, so they can never come back (docs/algorithms.md#snip: iterated SNIP would otherwise
 /// revive them).
 /// </summary>
 public static class IterativePruning

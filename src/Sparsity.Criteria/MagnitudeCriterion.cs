@@ -6,12 +6,12 @@ namespace Sparsity.Criteria;
 /// <summary>
 /// Magnitude criterion: the score of a weight is its absolute value, S = |W| (Han et al., "Learning both
 /// Weights and Connections for Efficient Neural Networks", NeurIPS 2015; the <c>Mag</c> pruner of
-/// Synaptic-Flow and the initialiser/budget of Lottery Jackpots, algorithms.md §2). Data-free, one shot.
+/// Synaptic-Flow and the initialiser/budget of Lottery Jackpots, docs/algorithms.md#magnitude). Data-free, one shot.
 /// </summary>
 /// <remarks>
 /// Scores are taken from the live weights, so a weight already zeroed by a mask scores 0. They have the
 /// weight's dtype and device. At extreme sparsity a global threshold can empty small or low-magnitude layers
-/// (layer collapse, algorithms.md §2 pitfall (a)); <see cref="GlobalAllocation"/> keeps one weight per layer
+/// (layer collapse, docs/algorithms.md#magnitude); <see cref="GlobalAllocation"/> keeps one weight per layer
 /// by default.
 /// </remarks>
 public sealed class MagnitudeCriterion : IPruningCriterion

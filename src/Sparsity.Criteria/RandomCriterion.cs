@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Sparsity.Criteria;
 
 /// <summary>
-/// Random criterion, the sanity baseline of every pruning-at-initialisation comparison (algorithms.md §3):
+/// Random criterion, the sanity baseline of every pruning-at-initialisation comparison (docs/algorithms.md#random):
 /// i.i.d. scores drawn uniformly from [0, 1) with a private generator seeded from <see cref="Seed"/> through
 /// <see cref="SeedDerivation"/> (so the scores do not track weights initialised with the same seed). The
 /// global RNG is never touched, so the same seed gives the same scores on every call and every device.

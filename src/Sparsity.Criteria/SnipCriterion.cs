@@ -8,7 +8,7 @@ namespace Sparsity.Criteria;
 /// <summary>
 /// SNIP connection sensitivity (Lee, Ajanthan &amp; Torr, "SNIP: Single-shot Network Pruning based on
 /// Connection Sensitivity", ICLR 2019, eq. 6): with a multiplicative mask c on every weight,
-/// s_j = |∂L(c ⊙ W)/∂c_j| at c = 1, which equals |W_j · ∂L/∂W_j| (algorithms.md §4).
+/// s_j = |∂L(c ⊙ W)/∂c_j| at c = 1, which equals |W_j · ∂L/∂W_j| (docs/algorithms.md#snip).
 /// </summary>
 /// <remarks>
 /// <para>Accumulation: the gradients of the per-batch mean cross-entropy losses are <em>summed over the

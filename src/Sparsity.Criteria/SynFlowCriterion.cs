@@ -9,7 +9,7 @@ namespace Sparsity.Criteria;
 /// SynFlow, iterative synaptic flow pruning (Tanaka, Kunin, Yamins &amp; Ganguli, "Pruning neural networks
 /// without any data by iteratively conserving synaptic flow", NeurIPS 2020, eq. 2 and Alg. 1): data-free.
 /// With every parameter replaced by its absolute value and an all-ones input 𝟙, R = 𝟙ᵀ f(𝟙; |θ|) and the
-/// score is S = |∂R/∂θ ⊙ θ| (algorithms.md §6).
+/// score is S = |∂R/∂θ ⊙ θ| (docs/algorithms.md#synflow).
 /// </summary>
 /// <remarks>
 /// <para>Procedure (Synaptic-Flow <c>SynFlow.score</c> + <c>prune.prune_loop</c>): the model is put in

@@ -4,7 +4,7 @@ namespace Sparsity.LotteryVerification;
 
 /// <summary>
 /// The channel-connectivity (biadjacency) matrix of one layer's mask (Chen et al., NeurIPS 2021, Algorithm 2
-/// step 2; design notes §A.2.1): <c>B[out, in] = 1</c> iff at least one weight of kernel <c>(out, in)</c> is kept.
+/// step 2; docs/algorithms.md#channel-graphs): <c>B[out, in] = 1</c> iff at least one weight of kernel <c>(out, in)</c> is kept.
 /// For a linear layer each kernel is a single weight, so <c>B</c> is the mask itself. Rows are output channels,
 /// columns input channels.
 /// </summary>

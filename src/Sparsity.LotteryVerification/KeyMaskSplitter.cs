@@ -30,7 +30,7 @@ public enum KeyMaskScore
 }
 
 /// <summary>
-/// Scheme V1 (Chen et al., NeurIPS 2021, Algorithm 1; design notes §A.5.2): the top-scoring kept weights form a key
+/// Scheme V1 (Chen et al., NeurIPS 2021, Algorithm 1; docs/algorithms.md#key-masks-v1): the top-scoring kept weights form a key
 /// sub-mask M_s with relative density <c>n_s</c>; the locked mask M_l = M − M_s is what is shipped without the key.
 /// Retraining on M_l alone should fall more than 1 % short of the ticket.
 /// </summary>

@@ -46,7 +46,7 @@ public sealed record KeyedSignatureOptions
 }
 
 /// <summary>
-/// Our keyed signature (design notes §B.4.2, not in the paper): bit positions and target bits are derived from the owner's
+/// Our keyed signature (docs/algorithms.md#keyed-signature-ours, docs/statistics.md#false-positives-of-a-signature; not in the paper): bit positions and target bits are derived from the owner's
 /// 256-bit key with HMAC-SHA256 in counter mode, so for any mask independent of the key the number of matching bits is
 /// exactly Bin(m, ½) (whitened) or Hypergeom(n, k, m) (forced-on); m is the smallest count that keeps the false-positive
 /// rate at the target while tolerating the chosen bit-error rate.

@@ -5,7 +5,7 @@ namespace Sparsity.LotteryVerification;
 /// <summary>
 /// An owner's secret key: exactly 32 bytes (256 bits), the natural key size of HMAC-SHA256. Every keyed
 /// signature position, target bit and trigger input is derived from it, so the key must be committed (for example
-/// its <see cref="Fingerprint"/> timestamped) before a dispute (design notes §B.6).
+/// its <see cref="Fingerprint"/> timestamped) before a dispute (docs/statistics.md#false-positives-of-a-signature).
 /// </summary>
 public sealed class OwnerKey
 {

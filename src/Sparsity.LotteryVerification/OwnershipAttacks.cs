@@ -14,7 +14,7 @@ public enum RepruneMethod
 }
 
 /// <summary>
-/// The attacks of Chen et al. (NeurIPS 2021, §4; design notes §A.5.6) as functions. Each changes the model's weights
+/// The attacks of Chen et al. (NeurIPS 2021, §4; docs/algorithms.md#attacks) as functions. Each changes the model's weights
 /// and returns the attacker's mask; nothing else is touched. Masks name Conv/Linear weights of the model.
 /// </summary>
 public static class OwnershipAttacks

@@ -56,7 +56,7 @@ public sealed record OwnershipVerdict(
     int? MaxBitErrors = null);
 
 /// <summary>
-/// Decides an ownership claim with a stated false-positive probability (design notes §B.4.2; the paper leaves the
+/// Decides an ownership claim with a stated false-positive probability (docs/statistics.md#false-positives-of-a-signature; the paper leaves the
 /// decision to a person decoding a QR image). Decision rule: read the credential's bits from the suspect, count
 /// matches X, compute <c>p = P_null(X' ≥ X)</c> exactly (Core's <see cref="Binomial"/> / <see cref="Hypergeometric"/>),
 /// adjust for the W places searched (<see cref="MultipleTesting.SidakAdjustLogP"/>), and verify iff the adjusted p ≤ α
@@ -158,7 +158,7 @@ public sealed class OwnershipVerifier
 
     /// <summary>
     /// sup over q ∈ (0, 1) of ln P(Bin(m₁, q) + Bin(m₀, 1 − q) ≥ x): the QR null with an unknown channel occupancy q
-    /// (design notes §B.4.2 item 3), by a grid of 99 values refined around the best one, plus <paramref name="hint"/>.
+    /// (docs/statistics.md#false-positives-of-a-signature, item 3), by a grid of 99 values refined around the best one, plus <paramref name="hint"/>.
     /// </summary>
     /// <param name="expectedOn">m₁, bits that must be on.</param>
     /// <param name="expectedOff">m₀, bits that must be off.</param>

@@ -4,7 +4,7 @@ namespace Sparsity.LotteryVerification;
 
 /// <summary>
 /// A version-3 QR code (29×29 modules, error correction H, no border) of a message, as used by Chen et al.
-/// (design notes §A.5.3), with the paper's polarity: <c>true</c> = light module = channel pair kept. Encoded with
+/// (docs/algorithms.md#qr-signature-in-the-connectivity-v2), with the paper's polarity: <c>true</c> = light module = channel pair kept. Encoded with
 /// QRCoder; decoding is not needed because verification compares bits.
 /// </summary>
 public sealed class QrPattern
@@ -37,7 +37,7 @@ public sealed class QrPattern
     public bool IsLight(int row, int column) => _light[(Check(row, nameof(row)) * Size) + Check(column, nameof(column))];
 
     /// <summary>
-    /// Whether module (row, column) is payload. Template cells (not payload, as in the official code, §A.5.3 step 4):
+    /// Whether module (row, column) is payload. Template cells (not payload, as in the official code, docs/algorithms.md#qr-signature-in-the-connectivity-v2):
     /// the three 9×9 corner blocks, the 5×5 alignment block [20:25, 20:25], row 6 and column 6.
     /// </summary>
     /// <param name="row">Row in [0, 29).</param>

@@ -19,7 +19,7 @@ public sealed record QrSignatureOptions
 }
 
 /// <summary>
-/// The paper's V2 signature (Chen et al., NeurIPS 2021, Algorithm 2; design notes §A.5.3): a version-3 level-H QR code
+/// The paper's V2 signature (Chen et al., NeurIPS 2021, Algorithm 2; docs/algorithms.md#qr-signature-in-the-connectivity-v2): a version-3 level-H QR code
 /// written into the channel-connectivity matrix of one convolution layer (light = pair kept), in the window of that
 /// layer that already agrees best with the code (first maximum wins; agreement counted on payload cells). Only the
 /// 551 payload cells are signature bits; template cells keep the ticket's values.

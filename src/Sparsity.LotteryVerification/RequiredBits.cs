@@ -3,7 +3,7 @@ using Sparsity.Analysis;
 namespace Sparsity.LotteryVerification;
 
 /// <summary>
-/// How many signature bits a claim needs (design notes §B.4.2–B.4.3): a claim is made when at least
+/// How many signature bits a claim needs (docs/statistics.md#required-bits): a claim is made when at least
 /// <c>T = ⌈(1 − τ) m⌉</c> of <c>m</c> bits match; under the null each bit matches with probability π₀
 /// independently, so the false-positive rate is <c>P(Bin(m, π₀) ≥ T)</c>. With W places tested the per-test
 /// level is Šidák's <c>1 − (1 − α)^{1/W}</c>.
@@ -49,7 +49,7 @@ public static class RequiredBits
     }
 
     /// <summary>
-    /// The sufficient Chernoff count <c>m = ⌈ln(W/α) / D(1 − τ ‖ π₀)⌉</c> (design notes §B.4.3); 0–15 % above <see cref="Exact"/>.
+    /// The sufficient Chernoff count <c>m = ⌈ln(W/α) / D(1 − τ ‖ π₀)⌉</c> (docs/statistics.md#required-bits); 0–15 % above <see cref="Exact"/>.
     /// </summary>
     /// <param name="falsePositiveRate">α in (0, 1).</param>
     /// <param name="toleratedBitErrorRate">τ in [0, 1 − π₀).</param>

@@ -10,7 +10,7 @@ public enum SignatureGranularity
     ChannelPair,
 }
 
-/// <summary>The null model under which a signature's false-positive probability is computed (design notes §B.4.2).</summary>
+/// <summary>The null model under which a signature's false-positive probability is computed (docs/statistics.md#false-positives-of-a-signature).</summary>
 public enum SignatureNullModel
 {
     /// <summary>Keyed, whitened target bits: each bit of an unrelated mask matches with probability exactly ½, independently: X ~ Bin(m, ½).</summary>
@@ -37,7 +37,7 @@ public sealed record SignatureBit(long Position, bool Expected);
 /// <summary>
 /// Everything an owner keeps secret (or commits to) to verify a signature later: the scheme, the signed layer and its
 /// shape, the placement (QR offset), the bits and the null model. The QR scheme's credential records layer + offset
-/// because the official code hard-codes them per run (design notes §A.8 item 7).
+/// because the official code hard-codes them per run (docs/algorithms.md#quirks-of-the-official-code).
 /// </summary>
 public sealed partial record SignatureCredential
 {

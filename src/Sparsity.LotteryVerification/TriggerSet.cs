@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Sparsity.LotteryVerification;
 
 /// <summary>
-/// A black-box trigger set (scheme V3, Chen et al., NeurIPS 2021, §3.4; design notes §A.5.5) derived from the owner's key:
+/// A black-box trigger set (scheme V3, Chen et al., NeurIPS 2021, §3.4; docs/algorithms.md#trigger-set-v3) derived from the owner's key:
 /// every input is a key-derived uniform pattern in [<c>low</c>, <c>high</c>) and every label a key-derived class, so the
 /// set is reproducible from the key alone (the paper uses 100 fixed abstract images of Adi et al. 2018). Owns its tensors.
 /// </summary>
@@ -185,7 +185,7 @@ public sealed class TriggerMixer
 public sealed record TriggerVerdict(int Hits, int Count, double ChanceRate, double Log10FalsePositive, double Log10Threshold, bool Verified);
 
 /// <summary>
-/// Black-box verification by predictions only (design notes §B.4.2, trigger paragraph): hits ~ Bin(n, p₀) for an
+/// Black-box verification by predictions only (docs/statistics.md#trigger-sets): hits ~ Bin(n, p₀) for an
 /// unrelated model, with p₀ measured on an unmarked model and floored at 1/classes (our conservative rule: a model
 /// cannot be assumed to do worse than uniform guessing on key-derived labels).
 /// </summary>

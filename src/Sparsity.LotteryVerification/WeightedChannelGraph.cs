@@ -5,14 +5,14 @@ using static TorchSharp.torch;
 namespace Sparsity.LotteryVerification;
 
 /// <summary>
-/// The weighted multi-layer channel graph of a masked network (design notes §A.2.2): nodes are channels, layers
+/// The weighted multi-layer channel graph of a masked network (docs/algorithms.md#channel-graphs): nodes are channels, layers
 /// are chained in the given order (output channel j of one layer is input channel j of the next; residual
 /// shortcuts are not modelled, as in the official code), and the edge of kernel (out j, in i) of a layer weighs
 /// <c>w = Σ |W ⊙ M|[j, i, …]</c>.
 /// </summary>
 /// <remarks>
 /// Path score (ours, replacing the paper's sampled unweighted edge betweenness, which ignores the sparsity in the
-/// shipped code, §A.8 item 8): the fraction of the total weight of all input-to-output paths that runs through
+/// shipped code, docs/algorithms.md#quirks-of-the-official-code): the fraction of the total weight of all input-to-output paths that runs through
 /// an edge, <c>s(e) = F[i] · w_e · G[j] / Z</c>, where F sums path weights from the first layer's inputs to a node,
 /// G from a node to the last layer's outputs, and <c>Z = Σ F(last outputs)</c>. Exact, computed by one forward and
 /// one backward pass in log space (no sampling, no overflow). Pruned kernels have weight 0 and score 0.

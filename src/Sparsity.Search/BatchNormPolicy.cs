@@ -4,7 +4,7 @@ namespace Sparsity.Search;
 /// <remarks>
 /// BatchNorm affine parameters (γ, β) are always frozen. The official Lottery Jackpots code leaves the
 /// model in train mode, so the running mean and variance keep updating (momentum 0.1) under the changing
-/// mask and evaluation uses those statistics (algorithms.md §8.5, §8.7).
+/// mask and evaluation uses those statistics (docs/algorithms.md#batchnorm-during-the-search).
 /// </remarks>
 public enum BatchNormPolicy
 {

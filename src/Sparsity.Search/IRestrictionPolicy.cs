@@ -54,7 +54,7 @@ public sealed class NoRestriction : IRestrictionPolicy
 
 /// <summary>
 /// The short restriction of Lottery Jackpots as the released code runs it (LJ <c>PretrainConv.final_pop_up</c>,
-/// algorithms.md §8.6): a layer swaps only when the number of pruned weights whose score exceeds the
+/// docs/algorithms.md#the-short-restriction): a layer swaps only when the number of pruned weights whose score exceeds the
 /// threshold t (the p-th smallest score, p = pruned count) equals the number of kept weights at or below t —
 /// which holds exactly when no tie straddles the threshold — and then swaps
 /// <c>⌈pairs · rate⌉</c> pairs with <c>rate</c> from the <see cref="Schedule"/>. Otherwise the layer's mask

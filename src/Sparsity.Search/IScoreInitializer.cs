@@ -18,7 +18,7 @@ public interface IScoreInitializer
 }
 
 /// <summary>
-/// The official Lottery Jackpots initialisation (LJ <c>set_prune_rate</c>, algorithms.md §8.3): score 1.0 for
+/// The official Lottery Jackpots initialisation (LJ <c>set_prune_rate</c>, docs/algorithms.md#initial-mask-and-layer-budget): score 1.0 for
 /// every weight the initial mask keeps and 0.99 for the others, so the first mask is the initial mask.
 /// </summary>
 public sealed class OfficialScoreInitializer : IScoreInitializer

@@ -6,7 +6,7 @@ namespace Sparsity.Search;
 /// <summary>
 /// Settings of a <see cref="MaskSearcher"/> run. Immutable; every property is validated when set, and the
 /// exception names the property and the allowed range. Defaults follow the released Lottery Jackpots CIFAR
-/// configs (algorithms.md §8.7): SGD lr 0.1, momentum 0.9, weight decay 5e-4 on the scores, per-epoch cosine
+/// configs (docs/algorithms.md#released-hyperparameters): SGD lr 0.1, momentum 0.9, weight decay 5e-4 on the scores, per-epoch cosine
 /// schedule, batch 256, BatchNorm statistics updating in train mode, short restriction with the official
 /// schedule, official 1.0/0.99 score initialisation.
 /// </summary>

@@ -13,21 +13,21 @@ namespace Sparsity.Search;
 
 /// <summary>
 /// Lottery-jackpot mask search (Zhang et al., "Lottery Jackpots Exist in Pre-trained Models", arXiv
-/// 2104.08700 / TPAMI 2023; algorithms.md §8): trains one real score per weight of a frozen pre-trained
+/// 2104.08700 / TPAMI 2023; docs/algorithms.md#lottery-jackpots): trains one real score per weight of a frozen pre-trained
 /// model with a straight-through estimator and re-selects every layer's binary mask after every optimiser
 /// step, keeping each layer's kept count fixed.
 /// </summary>
 /// <remarks>
 /// <para>Mechanism: the model is used as is. Masks are bound with the Core's <see cref="MaskedModel"/>, so the
 /// live weight is W ⊙ M and its gradient is ∂L/∂W_eff; the score gradient is the straight-through
-/// <c>∂L/∂s = ∂L/∂W_eff ⊙ W</c> (§1.2, LJ <c>GetMask</c>, no <c>abs</c>). Only the scores are optimised
+/// <c>∂L/∂s = ∂L/∂W_eff ⊙ W</c> (docs/algorithms.md#masked-forward-and-the-straight-through-gradient, LJ <c>GetMask</c>, no <c>abs</c>). Only the scores are optimised
 /// (SGD with momentum and weight decay, PyTorch semantics). Every parameter of the model — weights, biases,
 /// BatchNorm γ/β — is left unchanged: the searched weights keep <c>requires_grad</c> only to receive
 /// ∂L/∂W_eff and are never stepped; all flags and train/eval modes are restored afterwards, and the dense
 /// weights are bit-identical after the search. BatchNorm running statistics follow
 /// <see cref="MaskSearchOptions.BatchNorm"/> (by default they update, as in the official code).</para>
 /// <para>Unlike the released <c>cifar.py</c> at HEAD (which rebuilds the model without its pre-trained weights
-/// after computing the budget, §8.9), the search always runs on the caller's weights.</para>
+/// after computing the budget, docs/algorithms.md#deviations-from-the-released-code), the search always runs on the caller's weights.</para>
 /// <para>Mask update: per layer, the exact top-k of the scores is found incrementally
 /// (<see cref="ThresholdTracker"/>); the restriction policy decides how many of the proposed swaps happen.</para>
 /// <para>With <see cref="MaskSearchOptions.Constraint"/> (our extension, used to sign a jackpot without retraining) the

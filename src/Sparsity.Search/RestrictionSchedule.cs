@@ -2,7 +2,7 @@ namespace Sparsity.Search;
 
 /// <summary>
 /// The fraction of a layer's candidate swaps the short restriction may carry out in an epoch
-/// (the <c>rate</c> of LJ <c>PretrainConv.final_pop_up</c>, algorithms.md §8.6): the layer swaps
+/// (the <c>rate</c> of LJ <c>PretrainConv.final_pop_up</c>, docs/algorithms.md#the-short-restriction): the layer swaps
 /// <c>m = ⌈pairs · rate⌉</c> pairs.
 /// </summary>
 public abstract record RestrictionSchedule

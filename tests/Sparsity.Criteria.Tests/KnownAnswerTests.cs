@@ -138,7 +138,7 @@ public sealed class KnownAnswerTests
     [Fact]
     public void GraspSumsChunksLikeTheOfficialCode()
     {
-        // Two chunks: Hg = (H1 + H2)(g1 + g2), each a chunk-mean quantity (algorithms.md §5 pitfall).
+        // Two chunks: Hg = (H1 + H2)(g1 + g2), each a chunk-mean quantity (docs/algorithms.md#grasp).
         using var model = TestModels.Mlp322();
         using var b1 = TestModels.MlpBatch(0, 2);
         using var b2 = TestModels.MlpBatch(2, 2);

@@ -1,6 +1,6 @@
 namespace Sparsity.LotteryVerification.Tests;
 
-/// <summary>Against the design notes' tables (verification-and-stats.md §B.4.2), α = 1e-9, one test.</summary>
+/// <summary>Against the tables of docs/statistics.md#required-bits, α = 1e-9, one test.</summary>
 public sealed class RequiredBitsTests
 {
     [Theory]

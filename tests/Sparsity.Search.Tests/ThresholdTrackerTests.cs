@@ -4,7 +4,7 @@ namespace Sparsity.Search.Tests;
 
 public sealed class ThresholdTrackerTests
 {
-    /// <summary>The released code's <c>final_pop_up</c> with rate 1 (algorithms.md §8.6), written with a full sort.</summary>
+    /// <summary>The released code's <c>final_pop_up</c> with rate 1 (docs/algorithms.md#the-short-restriction), written with a full sort.</summary>
     private static bool[] OfficialPopUp(float[] s, bool[] mask, long pruned)
     {
         var sorted = s.OrderBy(v => v).ToArray();

@@ -3,7 +3,7 @@ namespace Sparsity.Analysis;
 /// <summary>
 /// Binomial(trials, p) in natural-log probabilities: pmf by Loader's (2000) saddle-point form, exact tails by
 /// the term-ratio method. Used for the binomial approximation of the overlap null and for keyed-signature
-/// false-positive rates (design notes §B.4.2).
+/// false-positive rates (docs/statistics.md#false-positives-of-a-signature).
 /// </summary>
 public static class Binomial
 {

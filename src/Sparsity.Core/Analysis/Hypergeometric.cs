@@ -8,13 +8,13 @@ namespace Sparsity.Analysis;
 /// The law is symmetric in <c>successes</c> and <c>draws</c>.
 /// </summary>
 /// <remarks>
-/// Design notes, verification-and-stats.md §B.2–B.3. The exact tails follow the term-ratio method of R's
+/// The mathematics: docs/statistics.md#null-distribution-of-the-overlap and #exact-upper-tail. The exact tails follow the term-ratio method of R's
 /// <c>phyper</c>; the log-pmf uses Loader's (2000) saddle-point form, so that ln P stays within about 1e-12
 /// absolute at a population of 1e10 (differences of double log-gamma values lose about 1e-4 there).
 /// </remarks>
 public static partial class Hypergeometric
 {
-    /// <summary>Mean, variance and skewness of the overlap (design notes §B.2).</summary>
+    /// <summary>Mean, variance and skewness of the overlap (docs/statistics.md#null-distribution-of-the-overlap).</summary>
     /// <param name="population">Population size n ≥ 0.</param>
     /// <param name="successes">Marked items k₁, 0 ≤ k₁ ≤ n.</param>
     /// <param name="draws">Drawn items k₂, 0 ≤ k₂ ≤ n.</param>
@@ -77,7 +77,7 @@ public static partial class Hypergeometric
     }
 
     /// <summary>
-    /// ln P(X ≥ atLeast), exact (design notes §B.3.1): the tail that excludes the mode is summed by term ratios
+    /// ln P(X ≥ atLeast), exact (docs/statistics.md#exact-upper-tail): the tail that excludes the mode is summed by term ratios
     /// normalised by the pmf at its first value, the other one is a log1mexp complement. Cost: about
     /// ln(1e17)/(−ln r) terms, r the first ratio (a few to a few hundred thousand at n = 1e10).
     /// </summary>
@@ -114,7 +114,7 @@ public static partial class Hypergeometric
         LogSurvival(population, successes, draws, atLeast) / SpecialFunctions.Ln10;
 
     /// <summary>
-    /// O(1) bracket of ln P(X ≥ atLeast) without summation (design notes §B.3.2): above the mode,
+    /// O(1) bracket of ln P(X ≥ atLeast) without summation (docs/statistics.md#bracket-without-summation): above the mode,
     /// ln P(x) ≤ ln p ≤ ln P(x) − ln(1 − r), r = P(x + 1)/P(x); at or below it the same bracket of the lower tail,
     /// complemented. Tight (6 decimals) when r &lt; 0.1; useless near the mean where r → 1.
     /// </summary>

@@ -2,7 +2,7 @@ namespace Sparsity.Analysis;
 
 /// <summary>
 /// Normal, binomial and Poisson approximations of the hypergeometric upper tail, each with its documented
-/// domain of validity and tolerance (design notes §B.3.3). Use the exact <see cref="LogSurvival"/> for
+/// domain of validity and tolerance (docs/statistics.md#approximations). Use the exact <see cref="LogSurvival"/> for
 /// decisions; these exist for comparison with published figures and for quick estimates.
 /// </summary>
 public static partial class Hypergeometric

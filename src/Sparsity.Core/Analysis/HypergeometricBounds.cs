@@ -1,6 +1,6 @@
 namespace Sparsity.Analysis;
 
-/// <summary>Chernoff/Kullback–Leibler upper bounds on hypergeometric tails (design notes §B.3.4).</summary>
+/// <summary>Chernoff/Kullback–Leibler upper bounds on hypergeometric tails (docs/statistics.md#chernoff-bounds).</summary>
 public static partial class Hypergeometric
 {
     /// <summary>
@@ -45,7 +45,7 @@ public static partial class Hypergeometric
     /// <summary>
     /// Chernoff upper bound on ln P(S ≥ atLeast) for the layer-stratified overlap S = Σ_l X_l, independent
     /// X_l ~ Hypergeometric(n_l, k₁_l, k₂_l): min over λ ≥ 0 of Σ_l m_l ln(1 − p_l + p_l e^λ) − λ·atLeast, with
-    /// m_l = min(k₁_l, k₂_l) trials and p_l = max(k₁_l, k₂_l)/n_l (design notes §B.3.4).
+    /// m_l = min(k₁_l, k₂_l) trials and p_l = max(k₁_l, k₂_l)/n_l (docs/statistics.md#chernoff-bounds).
     /// </summary>
     /// <remarks>
     /// Validity: each X_l is dominated in the convex order by Binomial(m_l, p_l) (Hoeffding 1963, Theorem 4, with

@@ -1,8 +1,8 @@
 namespace Sparsity.Analysis;
 
 /// <summary>
-/// "How many draws for at least one hit with safety Q" (Stömmer 2023, arXiv:2303.16648, eqs. 13–15; design
-/// notes §B.1): with S good items among N, drawing n distinct items misses them all with probability
+/// "How many draws for at least one hit with safety Q" (Stömmer 2023, arXiv:2303.16648, eqs. 13–15;
+/// docs/statistics.md#multiple-testing): with S good items among N, drawing n distinct items misses them all with probability
 /// P(0) = C(N − S, n)/C(N, n).
 /// </summary>
 public static partial class Hypergeometric

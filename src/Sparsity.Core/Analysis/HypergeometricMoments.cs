@@ -1,6 +1,6 @@
 namespace Sparsity.Analysis;
 
-/// <summary>Mean and variance of a hypergeometric overlap (design notes §B.2).</summary>
+/// <summary>Mean and variance of a hypergeometric overlap (docs/statistics.md#null-distribution-of-the-overlap).</summary>
 /// <param name="Mean">μ = k₁ k₂ / n.</param>
 /// <param name="Variance">σ² = k₁ k₂ (n − k₁)(n − k₂) / (n² (n − 1)).</param>
 /// <param name="Skewness">

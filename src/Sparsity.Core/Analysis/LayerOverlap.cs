@@ -2,7 +2,7 @@ namespace Sparsity.Analysis;
 
 /// <summary>
 /// Overlap counts of two masks A and B over one layer (or over all layers, for the total) and the effect sizes
-/// derived from them (design notes §B.2; algorithms.md §9). Ratios that divide by zero are <see cref="double.NaN"/>.
+/// derived from them (docs/statistics.md#null-distribution-of-the-overlap; docs/algorithms.md#mask-overlap). Ratios that divide by zero are <see cref="double.NaN"/>.
 /// </summary>
 /// <param name="Name">The parameter's state-dict key, or <see cref="MaskOverlap.TotalName"/>.</param>
 /// <param name="Population">Weights n.</param>

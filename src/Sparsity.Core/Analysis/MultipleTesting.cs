@@ -1,7 +1,7 @@
 namespace Sparsity.Analysis;
 
 /// <summary>
-/// Šidák correction for W independent tests (design notes §B.1, §B.4.2): family-wise error
+/// Šidák correction for W independent tests (docs/statistics.md#multiple-testing): family-wise error
 /// FWER = 1 − (1 − α)^W, so a per-test level α = 1 − (1 − FWER)^{1/W} (≈ FWER/W) keeps the family at FWER.
 /// Every form is computed with log1p/expm1, so levels like 1e-12 and W up to 2⁶³ stay exact.
 /// </summary>

@@ -6,7 +6,7 @@ namespace Sparsity.Analysis;
 /// <summary>
 /// Overlap of two mask sets, one row per layer plus the total: counts (k₁, k₂, n, X), effect sizes first
 /// (overlap ratio vs chance, Jaccard, κ, Hamming), then chance expectation μ, z and log₁₀ p next to them
-/// (design notes §B.4.1). Layer rows use each layer's exact hypergeometric tail (and a Šidák correction for the
+/// (docs/statistics.md#does-a-criterion-agree-with-the-search). Layer rows use each layer's exact hypergeometric tail (and a Šidák correction for the
 /// number of layers); the total row uses the chosen <see cref="IOverlapNull"/>, which the report names.
 /// </summary>
 public sealed class OverlapReport

@@ -2,7 +2,7 @@ namespace Sparsity.Analysis;
 
 /// <summary>
 /// Poisson(λ) in natural-log probabilities: pmf by Loader's (2000) saddle-point form, exact tails by the
-/// term-ratio method. Used for the Poisson approximation of the overlap null (design notes §B.3.3).
+/// term-ratio method. Used for the Poisson approximation of the overlap null (docs/statistics.md#approximations).
 /// </summary>
 public static class Poisson
 {

@@ -3,7 +3,7 @@ namespace Sparsity.Analysis;
 /// <summary>
 /// The pooled null: one hypergeometric over all weights, Hypergeometric(Σ n_l, Σ k₁_l, Σ k₂_l), exact tail.
 /// Use it only when both masks come from one global budget and the agreement of their layer allocations is
-/// meant to count as part of the effect; otherwise it inflates significance (design notes §B.2).
+/// meant to count as part of the effect; otherwise it inflates significance (docs/statistics.md#layer-stratified-null).
 /// </summary>
 public sealed class PooledOverlapNull : IOverlapNull
 {

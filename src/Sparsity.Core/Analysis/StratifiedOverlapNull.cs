@@ -3,7 +3,7 @@ namespace Sparsity.Analysis;
 /// <summary>
 /// The layer-stratified null (default): S = Σ_l X_l with independent X_l ~ Hypergeometric(n_l, k₁_l, k₂_l), i.e.
 /// per-layer budgets are taken as given and only the positions inside each layer are random
-/// (design notes §B.2). E S = Σ μ_l, Var S = Σ σ_l²; the p-value is the Chernoff upper bound of
+/// (docs/statistics.md#layer-stratified-null). E S = Σ μ_l, Var S = Σ σ_l²; the p-value is the Chernoff upper bound of
 /// <see cref="Hypergeometric.StratifiedLogSurvivalUpperBound"/> (exact for a single layer).
 /// </summary>
 public sealed class StratifiedOverlapNull : IOverlapNull

@@ -8,12 +8,14 @@ namespace Sparsity.Data;
 /// clothing classes, 60,000 for training and 10,000 for testing. Nothing is downloaded.
 /// </summary>
 /// <remarks>
-/// <para>Discovery order of <see cref="Load(string?, bool, Device?)"/>:</para>
+/// <para>Discovery order of <see cref="Load(string?, Device?, Func{FashionMnistData}?)"/>:</para>
 /// <list type="number">
 /// <item>the explicit <c>path</c> argument (a folder; when given, nothing else is tried);</item>
 /// <item>the folder named by the <c>SPARSITY_DATA</c> environment variable, and its <c>fashion-mnist</c> sub-folder;</item>
 /// <item><c>/usr/share/datasets/fashion-mnist</c>, installed by the Debian/Ubuntu package <c>dataset-fashion-mnist</c>;</item>
-/// <item>the embedded subset (6,000 train / 1,000 test, 600 and 100 per class) shipped inside Sparsity.Core.</item>
+/// <item>the caller's <c>fallback</c>, when given: for example <c>EmbeddedFashionMnist.Load</c> of the
+/// <c>Sparsity.Data.FashionMnistSubset</c> package, the subset of 6,000 train / 1,000 test images (600 and 100
+/// per class) that ships as that package's embedded resources. Sparsity.Core itself carries no data.</item>
 /// </list>
 /// <para>A folder qualifies when it holds the four files <c>train-images-idx3-ubyte</c>,
 /// <c>train-labels-idx1-ubyte</c>, <c>t10k-images-idx3-ubyte</c> and <c>t10k-labels-idx1-ubyte</c>, each raw
@@ -25,7 +27,7 @@ public static class FashionMnist
     /// <summary>Source name of a folder holding the full 60,000/10,000 files.</summary>
     public const string FullSource = "fashion-mnist-full";
 
-    /// <summary>Source name of the subset embedded in Sparsity.Core.</summary>
+    /// <summary>Source name of the subset embedded in the <c>Sparsity.Data.FashionMnistSubset</c> package.</summary>
     public const string EmbeddedSource = "fashion-mnist-embedded";
 
     /// <summary>Source name of a folder whose files hold other counts than 60,000/10,000.</summary>
@@ -60,30 +62,60 @@ public static class FashionMnist
     public static IReadOnlyList<string> FileNames { get; } =
         ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
-    private const string ResourcePrefix = "Sparsity.Data.FashionMnistSubset.";
-
     /// <summary>
     /// Loads the training and test sets from the first place of the discovery order that has them (see the
     /// type's remarks).
     /// </summary>
-    /// <param name="path">A folder with the four IDX files; when given, it is the only place tried.</param>
-    /// <param name="allowEmbedded">Whether the embedded subset may be used as the last resort (default true).</param>
+    /// <param name="path">A folder with the four IDX files; when given, it is the only folder tried.</param>
     /// <param name="device">Device of the dataset tensors (default CPU; batches are moved to the requested device anyway).</param>
+    /// <param name="fallback">Called when no folder has the data (for example <c>() =&gt; EmbeddedFashionMnist.Load()</c>
+    /// of the <c>Sparsity.Data.FashionMnistSubset</c> package); without it, a missing data set is an error.</param>
     /// <returns>The data and its source (<see cref="FashionMnistData.Source"/>).</returns>
-    /// <exception cref="FileNotFoundException">No place has the data; the message lists every place looked and how to get the data.</exception>
+    /// <exception cref="FileNotFoundException">No folder has the data and there is no fallback; the message lists every place looked and how to get the data.</exception>
     /// <exception cref="SparsityFormatException">A file that was found is corrupt or the counts of images and labels differ.</exception>
-    public static FashionMnistData Load(string? path = null, bool allowEmbedded = true, Device? device = null) =>
-        Load(Candidates(path, Environment.GetEnvironmentVariable(EnvironmentVariable)), allowEmbedded, device);
+    public static FashionMnistData Load(string? path = null, Device? device = null, Func<FashionMnistData>? fallback = null) =>
+        Load(Candidates(path, Environment.GetEnvironmentVariable(EnvironmentVariable)), fallback, device);
 
     /// <summary>
-    /// Loads the embedded, class-balanced subset (6,000 training and 1,000 test images) without looking
-    /// anywhere else: the data of quick runs, samples and smoke tests.
+    /// Loads the four files from streams rather than a folder (embedded resources, archives, network streams):
+    /// <paramref name="openFile"/> is called once for each of <see cref="FileNames"/> and returns its IDX
+    /// content, raw or gzip-compressed. The streams are disposed after reading.
     /// </summary>
+    /// <param name="openFile">Opens the file of the given name (one of <see cref="FileNames"/>, without <c>.gz</c>).</param>
+    /// <param name="source">The value of <see cref="FashionMnistData.Source"/> (for example <see cref="EmbeddedSource"/>).</param>
+    /// <param name="location">The value of <see cref="FashionMnistData.Location"/>: where the streams come from.</param>
     /// <param name="device">Device of the dataset tensors (default CPU).</param>
-    public static FashionMnistData LoadEmbedded(Device? device = null) => Load([], allowEmbedded: true, device);
+    /// <returns>The data (owned by the caller).</returns>
+    /// <exception cref="SparsityFormatException">A stream's content is corrupt or the counts of images and labels differ.</exception>
+    public static FashionMnistData Load(Func<string, Stream> openFile, string source, string location, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(openFile);
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        ArgumentException.ThrowIfNullOrWhiteSpace(location);
+        // Errors name the file as "<location>: <name>".
+        var prefix = location + ": ";
+        IdxArray Read(string qualified)
+        {
+            var name = qualified[prefix.Length..];
+            using var stream = openFile(name) ?? throw new InvalidOperationException($"openFile returned no stream for {name}; it must open each of {string.Join(", ", FileNames)}.");
+            return IdxReader.Read(stream, qualified);
+        }
+
+        var train = Build(prefix + FileNames[0], prefix + FileNames[1], Read, device);
+        try
+        {
+            var test = Build(prefix + FileNames[2], prefix + FileNames[3], Read, device);
+            return new FashionMnistData(train, test, source, location);
+        }
+        catch
+        {
+            train.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>
-    /// The folders <see cref="Load(string?, bool, Device?)"/> tries, in order: only <paramref name="path"/> when given;
+    /// The folders <see cref="Load(string?, Device?, Func{FashionMnistData}?)"/> tries, in order: only <paramref name="path"/> when given;
     /// otherwise the environment folder and its <c>fashion-mnist</c> sub-folder (when set), then <see cref="SystemFolder"/>.
     /// </summary>
     /// <param name="path">The explicit folder, or null.</param>
@@ -106,8 +138,8 @@ public static class FashionMnist
         return list;
     }
 
-    /// <summary>Loads from the first of <paramref name="folders"/> that has the four files, else from the embedded subset.</summary>
-    internal static FashionMnistData Load(IReadOnlyList<string> folders, bool allowEmbedded, Device? device)
+    /// <summary>Loads from the first of <paramref name="folders"/> that has the four files, else from <paramref name="fallback"/>.</summary>
+    internal static FashionMnistData Load(IReadOnlyList<string> folders, Func<FashionMnistData>? fallback, Device? device)
     {
         var looked = new List<string>();
         foreach (var folder in folders)
@@ -133,28 +165,18 @@ public static class FashionMnist
             }
         }
 
-        if (allowEmbedded)
+        if (fallback is not null)
         {
-            var train = Build(ResourcePrefix + FileNames[0] + ".gz", ResourcePrefix + FileNames[1] + ".gz", ReadResource, device);
-            try
-            {
-                var test = Build(ResourcePrefix + FileNames[2] + ".gz", ResourcePrefix + FileNames[3] + ".gz", ReadResource, device);
-                return new FashionMnistData(train, test, EmbeddedSource, "embedded resources of Sparsity.Core (data/fashion-mnist-subset)");
-            }
-            catch
-            {
-                train.Dispose();
-                throw;
-            }
+            return fallback();
         }
 
-        looked.Add("the embedded subset (not allowed: allowEmbedded is false)");
         throw new FileNotFoundException(
             "Fashion-MNIST was not found. Looked in: " + string.Join("; ", looked.Select((l, i) => $"{i + 1}. {l}")) + ". " +
             $"Each folder needs {string.Join(", ", FileNames)} (raw or .gz). To get the data: " +
             "install the Debian/Ubuntu package dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist, files in " + SystemFolder + "), " +
             "or download the four .gz files from https://github.com/zalandoresearch/fashion-mnist (data/fashion) into a folder and pass it as path " +
-            $"or set {EnvironmentVariable} to it, or allow the embedded subset (allowEmbedded: true).");
+            $"or set {EnvironmentVariable} to it, or use the 6,000/1,000 subset of the Sparsity.Data.FashionMnistSubset package " +
+            "(EmbeddedFashionMnist.Load(), or pass it as fallback).");
     }
 
     /// <summary>Scales uint8 images (N×28×28 or N×1×28×28) to [0, 1] and normalises them: (x/255 − <see cref="Mean"/>) / <see cref="Std"/>, shape N×1×H×W.</summary>
@@ -211,13 +233,6 @@ public static class FashionMnist
     }
 
     private static IdxArray ReadFile(string path) => IdxReader.Read(path);
-
-    private static IdxArray ReadResource(string name)
-    {
-        using var stream = typeof(FashionMnist).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"The embedded resource {name} is missing from Sparsity.Core; the package is damaged.");
-        return IdxReader.Read(stream, "embedded " + name);
-    }
 
     private static TensorDataset Build(string imagesName, string labelsName, Func<string, IdxArray> read, Device? device)
     {

@@ -1,7 +1,7 @@
 namespace Sparsity.Data;
 
 /// <summary>
-/// The Fashion-MNIST training and test sets as loaded by <see cref="FashionMnist.Load(string?, bool, TorchSharp.torch.Device?)"/>:
+/// The Fashion-MNIST training and test sets as loaded by <see cref="FashionMnist.Load(string?, TorchSharp.torch.Device?, Func{FashionMnistData}?)"/>:
 /// normalised float images N×1×28×28 and int64 labels, plus where they came from. Owns both datasets.
 /// </summary>
 public sealed class FashionMnistData : IDisposable
@@ -22,12 +22,12 @@ public sealed class FashionMnistData : IDisposable
 
     /// <summary>
     /// Which data this is: <see cref="FashionMnist.FullSource"/> (a folder with the full 60k/10k files),
-    /// <see cref="FashionMnist.EmbeddedSource"/> (the subset shipped inside Sparsity.Core), or
+    /// <see cref="FashionMnist.EmbeddedSource"/> (the subset of the Sparsity.Data.FashionMnistSubset package), or
     /// <see cref="FashionMnist.CustomSource"/> (a folder whose files have other counts).
     /// </summary>
     public string Source { get; }
 
-    /// <summary>The folder the files were read from, or a description of the embedded resources.</summary>
+    /// <summary>The folder the files were read from, or where the streams came from (for the embedded subset: its assembly).</summary>
     public string Location { get; }
 
     /// <summary>Disposes both datasets.</summary>

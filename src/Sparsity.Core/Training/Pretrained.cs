@@ -32,7 +32,7 @@ public static class Pretrained
 
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    /// <summary>Trains (or reuses from <paramref name="cacheFolder"/>) a model on Fashion-MNIST data loaded by <see cref="FashionMnist.Load(string?, bool, Device?)"/>.</summary>
+    /// <summary>Trains (or reuses from <paramref name="cacheFolder"/>) a model on Fashion-MNIST data loaded by <see cref="FashionMnist.Load(string?, Device?, Func{FashionMnistData}?)"/>.</summary>
     /// <param name="factory">Builds a fresh, untrained model (called once, after seeding).</param>
     /// <param name="modelName">Cache name of the architecture: letters, digits, '.', '-', '_'.</param>
     /// <param name="data">The training and test sets; its <see cref="FashionMnistData.Source"/> keys the cache.</param>

@@ -44,7 +44,7 @@ public sealed class BinomialPoissonTests
     [Fact]
     public void KeyedSignatureBitsExampleFromTheNotes()
     {
-        // §B.4.2: with whitened bits X ~ Bin(m, ½); m = 30, τ = 0 gives FPR 2^-30 ≤ 1e-9, m = 29 does not.
+        // docs/statistics.md#false-positives-of-a-signature: with whitened bits X ~ Bin(m, ½); m = 30, τ = 0 gives FPR 2^-30 ≤ 1e-9, m = 29 does not.
         Binomial.LogSurvival(30, 0.5, 30).Should().BeApproximately(-30 * Math.Log(2), 1e-12);
         (Binomial.LogSurvival(29, 0.5, 29) > Math.Log(1e-9)).Should().BeTrue();
         // 91 of 100 triggers at p0 = 0.2: log10 P ≈ −52.

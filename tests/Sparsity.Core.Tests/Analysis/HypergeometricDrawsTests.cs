@@ -4,7 +4,7 @@ namespace Sparsity.Tests.Analysis;
 
 public sealed class HypergeometricDrawsTests
 {
-    // Stömmer (2023) TOTO 13er Wette (design notes §B.1): N = (1/p)^13 tips; S tips with enough hits.
+    // Stömmer (2023) TOTO 13er Wette (docs/statistics.md#multiple-testing): N = (1/p)^13 tips; S tips with enough hits.
     // Expected pairs (approximate eq. 15, exact) computed with 40-digit mpmath.
     [Theory]
     [InlineData(1_594_323L, 2_627L, 0.9, 1397L, 1396L)]

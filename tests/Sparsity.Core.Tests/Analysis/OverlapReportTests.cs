@@ -5,7 +5,7 @@ namespace Sparsity.Tests.Analysis;
 
 public sealed class OverlapReportTests
 {
-    // Hand case (design notes §B.2): layers Hyp(10, 5, 5) with X = 4 and Hyp(10, 1, 1) with X = 1.
+    // Hand case (docs/statistics.md#layer-stratified-null): layers Hyp(10, 5, 5) with X = 4 and Hyp(10, 1, 1) with X = 1.
     private static readonly MaskOverlap HandCase = new([new LayerOverlap("a", 10, 5, 5, 4), new LayerOverlap("b", 10, 1, 1, 1)]);
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class FashionMnistTests : IDisposable
         var second = Path.Combine(_root, "second");
         IdxBytes.WriteFolder(second, 5, 3);
 
-        using var data = FashionMnist.Load([Path.Combine(_root, "missing"), incomplete, first, second], allowEmbedded: true, device: null);
+        using var data = FashionMnist.Load([Path.Combine(_root, "missing"), incomplete, first, second], fallback: null, device: null);
         data.Location.Should().Be(Path.GetFullPath(first));
         data.Source.Should().Be(FashionMnist.CustomSource);
         data.Train.Count.Should().Be(4);
@@ -46,11 +46,11 @@ public sealed class FashionMnistTests : IDisposable
         File.Delete(Path.Combine(incomplete, "train-images-idx3-ubyte.gz"));
         var missing = Path.Combine(_root, "missing");
 
-        var act = () => FashionMnist.Load([missing, incomplete], allowEmbedded: false, device: null);
+        var act = () => FashionMnist.Load([missing, incomplete], fallback: null, device: null);
         var message = act.Should().Throw<FileNotFoundException>().Which.Message;
         message.Should().Contain($"1. {missing} (no such folder)")
             .And.Contain($"2. {incomplete} (missing train-images-idx3-ubyte)")
-            .And.Contain("3. the embedded subset (not allowed")
+            .And.Contain("Sparsity.Data.FashionMnistSubset")
             .And.Contain("apt-get install dataset-fashion-mnist")
             .And.Contain("SPARSITY_DATA")
             .And.Contain("https://github.com/zalandoresearch/fashion-mnist");
@@ -59,8 +59,8 @@ public sealed class FashionMnistTests : IDisposable
     [Fact]
     public void AnExplicitPathIsTheOnlyPlaceTried()
     {
-        var act = () => FashionMnist.Load(Path.Combine(_root, "nope"), allowEmbedded: false);
-        act.Should().Throw<FileNotFoundException>().WithMessage($"*1. {Path.Combine(_root, "nope")} (no such folder)*2. the embedded subset*");
+        var act = () => FashionMnist.Load(Path.Combine(_root, "nope"));
+        act.Should().Throw<FileNotFoundException>().WithMessage($"*Looked in: 1. {Path.Combine(_root, "nope")} (no such folder). Each folder*");
     }
 
     [Fact]
@@ -87,13 +87,13 @@ public sealed class FashionMnistTests : IDisposable
         var folder = Path.Combine(_root, "corrupt");
         IdxBytes.WriteFolder(folder, 3, 2);
         File.WriteAllBytes(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"), IdxBytes.Gzip(IdxBytes.Raw([2, 28], new byte[56])));
-        var act = () => FashionMnist.Load([folder], allowEmbedded: true, device: null);
+        var act = () => FashionMnist.Load([folder], fallback: null, device: null);
         act.Should().Throw<SparsityFormatException>().WithMessage("*t10k-images-idx3-ubyte.gz: an image file has 3 dimensions*");
 
         var mismatch = Path.Combine(_root, "mismatch");
         IdxBytes.WriteFolder(mismatch, 3, 2);
         File.WriteAllBytes(Path.Combine(mismatch, "train-labels-idx1-ubyte.gz"), IdxBytes.Gzip(IdxBytes.Raw([4], [0, 1, 2, 3])));
-        act = () => FashionMnist.Load([mismatch], allowEmbedded: true, device: null);
+        act = () => FashionMnist.Load([mismatch], fallback: null, device: null);
         act.Should().Throw<SparsityFormatException>().WithMessage("*holds 3 images but*holds 4 labels*");
     }
 
@@ -102,7 +102,7 @@ public sealed class FashionMnistTests : IDisposable
     {
         var folder = Path.Combine(_root, "white");
         IdxBytes.WriteFolder(folder, 2, 1, fill: 255);
-        using var data = FashionMnist.Load([folder], allowEmbedded: false, device: null);
+        using var data = FashionMnist.Load([folder], fallback: null, device: null);
         data.Train.Inputs.shape.Should().Equal(2L, 1L, 28L, 28L);
         data.Train.Inputs.dtype.Should().Be(ScalarType.Float32);
         data.Train.Inputs[1, 0, 27, 27].item<float>().Should().BeApproximately((1f - 0.2860f) / 0.3530f, 1e-6f);
@@ -113,20 +113,48 @@ public sealed class FashionMnistTests : IDisposable
     }
 
     [Fact]
-    public void TheEmbeddedSubsetIsClassBalancedAndLabelledAsEmbedded()
+    public void TheFallbackIsCalledOnlyWhenNoFolderHasTheData()
     {
-        using var data = FashionMnist.LoadEmbedded();
-        data.Source.Should().Be(FashionMnist.EmbeddedSource);
-        data.Train.Count.Should().Be(6_000);
-        data.Test.Count.Should().Be(1_000);
-        data.Train.Inputs.shape.Should().Equal(6_000L, 1L, 28L, 28L);
-        using var trainCounts = data.Train.Labels.bincount(null, 10);
-        trainCounts.data<long>().ToArray().Should().AllBeEquivalentTo(600L);
-        using var testCounts = data.Test.Labels.bincount(null, 10);
-        testCounts.data<long>().ToArray().Should().AllBeEquivalentTo(100L);
-        // The subset is drawn at random from the training set, so its pixel statistics are close to the full set's.
-        data.Train.Inputs.mean().item<float>().Should().BeApproximately(0f, 0.03f);
-        data.Train.Inputs.std().item<float>().Should().BeApproximately(1f, 0.03f);
+        var folder = Path.Combine(_root, "present");
+        IdxBytes.WriteFolder(folder, 3, 2);
+        int calls = 0;
+        FashionMnistData Fallback()
+        {
+            calls++;
+            return FashionMnist.Load([folder], fallback: null, device: null);
+        }
+
+        using (var found = FashionMnist.Load([folder], Fallback, device: null))
+        {
+            found.Train.Count.Should().Be(3);
+        }
+
+        calls.Should().Be(0);
+        using var fallback = FashionMnist.Load([Path.Combine(_root, "missing")], Fallback, device: null);
+        calls.Should().Be(1);
+        fallback.Location.Should().Be(Path.GetFullPath(folder));
+    }
+
+    [Fact]
+    public void StreamsAreReadLikeFilesAndNamedInErrors()
+    {
+        var folder = Path.Combine(_root, "streams");
+        IdxBytes.WriteFolder(folder, 4, 2);
+        var opened = new List<string>();
+        using (var data = FashionMnist.Load(name => { opened.Add(name); return File.OpenRead(Path.Combine(folder, name + ".gz")); }, "my-source", "my-archive"))
+        {
+            data.Source.Should().Be("my-source");
+            data.Location.Should().Be("my-archive");
+            data.Train.Count.Should().Be(4);
+            data.Test.Count.Should().Be(2);
+        }
+
+        opened.Should().Equal(FashionMnist.FileNames);
+        File.WriteAllBytes(Path.Combine(folder, "t10k-labels-idx1-ubyte.gz"), IdxBytes.Gzip(IdxBytes.Raw([3], [0, 1, 2])));
+        var act = () => FashionMnist.Load(name => File.OpenRead(Path.Combine(folder, name + ".gz")), "my-source", "my-archive");
+        act.Should().Throw<SparsityFormatException>().WithMessage("*holds 2 images but*my-archive: t10k-labels-idx1-ubyte holds 3 labels*");
+        var none = () => FashionMnist.Load(_ => null!, "my-source", "my-archive");
+        none.Should().Throw<InvalidOperationException>().WithMessage("*openFile returned no stream for train-images-idx3-ubyte*");
     }
 
     [Fact]

@@ -10,7 +10,7 @@ internal static class TrainingFixtures
 {
     private static readonly Lazy<(TensorDataset Train, TensorDataset Test)> Embedded = new(() =>
     {
-        using var data = FashionMnist.Load([], allowEmbedded: true, device: null);
+        using var data = EmbeddedFashionMnist.Load();
         return (data.Train.Subset(512), data.Test.Subset(200));
     });
 
