@@ -373,6 +373,11 @@ public sealed class SignatureTests
         verdict.Log10FalsePositive.Should().BeGreaterThan(-3);
         var thief = new OwnershipVerifier().Verify(signed.Mask, new QrSignatureScheme(new QrSignatureOptions { Message = "thief" }).Plan(signed.Mask));
         thief.Log10FalsePositive.Should().BeGreaterThan(-3);
+        var ownerVerdict = new OwnershipVerifier().Verify(signed.Mask, signed.Credential);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"d(signature, nearest one-edit) = {owner.NearestAlternativeDistance()}, d(si&nature) = {near}, d(thief) = {owner.PayloadDistance(QrPattern.Encode("thief"))}; " +
+            $"si&nature claim {verdict.Matches}/567 log10 FPR {verdict.Log10FalsePositive:F2}; thief claim {thief.Matches}/567 log10 FPR {thief.Log10FalsePositive:F2}; " +
+            $"owner {ownerVerdict.Matches}/567 log10 FPR {ownerVerdict.Log10FalsePositive:F2} ({ownerVerdict.NullDescription})");
     }
 
     [Fact]
