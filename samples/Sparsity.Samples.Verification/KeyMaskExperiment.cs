@@ -28,6 +28,18 @@ internal sealed class KeyMaskExperiment(VerificationContext context)
             noRetrain = context.Evaluate(m);
         }
 
+        // The paper's fake1: a forged key mask drawn at random from the kept weights with the same relative density.
+        // Removing it from the trained ticket (no retraining) should cost little, unlike removing the owner's key.
+        double forgedRemoved;
+        using (var forged = OwnershipAttacks.ForgedKeyMask(owner.Mask, Options.KeyFraction, (int)Options.Seed + 40))
+        using (var m = context.Clone(owner.Model))
+        {
+            forged.Locked.ApplyTo(m, VerificationContext.Parameters(m));
+            forgedRemoved = context.Evaluate(m);
+        }
+
+        context.Log($"key_mask / fake1: trained ticket without a random forged key of the same density, no retraining: {forgedRemoved:F2} % (without the owner's key: {noRetrain:F2} %)");
+
         // Both arms follow the ticket's own recipe (lr 0.01, seed + 10) from the dense pre-trained weights; with the ticket's
         // epochs the full arm is the owner's ticket itself, so only the locked arm costs training time.
         int epochs = Options.KeyMaskEpochs ?? Options.TicketEpochs;
@@ -54,6 +66,7 @@ internal sealed class KeyMaskExperiment(VerificationContext context)
             ["full_is_owner_ticket"] = fullIsTicket,
             ["accuracy_ticket"] = VerificationContext.Round(owner.Accuracy),
             ["accuracy_without_key_no_retraining"] = VerificationContext.Round(noRetrain),
+            ["accuracy_without_forged_key_no_retraining"] = VerificationContext.Round(forgedRemoved),
             ["accuracy_full"] = VerificationContext.Round(full),
             ["accuracy_locked"] = VerificationContext.Round(locked),
             ["gap"] = VerificationContext.Round(full - locked),

@@ -97,6 +97,7 @@ internal static class VerdictReport
             [
                 ["ticket (as trained)", Text(key["accuracy_ticket"])],
                 ["ticket without key, no retraining", Text(key["accuracy_without_key_no_retraining"])],
+                ["ticket without a random forged key (fake1), no retraining", Text(key["accuracy_without_forged_key_no_retraining"])],
                 ["full ticket (with key), trained", Text(key["accuracy_full"])],
                 ["locked mask only (no key), trained", Text(key["accuracy_locked"])],
                 ["gap (full − locked), points", Text(key["gap"])],

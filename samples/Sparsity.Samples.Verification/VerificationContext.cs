@@ -226,6 +226,8 @@ internal sealed class VerificationContext(SampleOptions options, CancellationTok
         ["bit_error_rate"] = Round(v.BitErrorRate, 4),
         ["log10_fpr"] = Round(v.Log10FalsePositive),
         ["verified"] = v.Verified,
+        ["null_model"] = v.NullModel.ToString(),
+        ["places_searched"] = v.PlacesSearched,
     };
 
     public static double Round(double v, int digits = 2) => Math.Round(v, digits);

@@ -148,36 +148,45 @@ public sealed class KeyedSignatureScheme : ISignatureScheme
                 nameof(ticket));
         }
 
-        var where = _key.Stream($"positions/{_options.Granularity}/{layer}").Distinct(positions, m);
-        var whitening = _key.Stream($"whitening/{layer}");
-        var payload = SHA256.HashData(_options.Payload ?? []);
+        var claim = OwnershipClaim.ForKey(_key, layer, mask.shape, _options.Granularity, _options.Mode, m, _options.Payload);
+        return Derive(claim, _key, mask.shape);
+    }
+
+    /// <summary>
+    /// The bits of a keyed claim, from the key alone: positions = <c>BitCount</c> distinct draws from the PRF stream
+    /// <c>positions/&lt;granularity&gt;/&lt;layer&gt;</c>; targets = SHA-256(payload) bit ⊕ PRF bit (<c>whitening/&lt;layer&gt;</c>),
+    /// or all on (forced-on mode). Used by <see cref="Plan"/> and by the verifier, so both see the same bits.
+    /// </summary>
+    internal static SignatureCredential Derive(OwnershipClaim claim, OwnerKey key, long[] shape)
+    {
+        var granularity = claim.Granularity!.Value;
+        var mode = claim.Mode!.Value;
+        int m = claim.BitCount!.Value;
+        bool cells = granularity == SignatureGranularity.ChannelPair;
+        long positions = cells ? shape[0] * shape[1] : shape.Aggregate(1L, (a, b) => a * b);
+        var where = key.Stream($"positions/{granularity}/{claim.Layer}").Distinct(positions, m);
+        var whitening = key.Stream($"whitening/{claim.Layer}");
+        var payload = SHA256.HashData(claim.Payload is null ? [] : Convert.FromBase64String(claim.Payload));
         var bits = new SignatureBit[m];
         for (int i = 0; i < m; i++)
         {
-            bool target = _options.Mode == KeyedTargetMode.ForcedOn
+            bool target = mode == KeyedTargetMode.ForcedOn
                 || (((payload[(i / 8) % payload.Length] >> (i % 8)) & 1) == 1) ^ whitening.NextBit();
             bits[i] = new SignatureBit(where[i], target);
         }
 
         return new SignatureCredential
         {
-            Scheme = Name,
-            Layer = layer,
-            LayerShape = mask.shape,
-            Granularity = _options.Granularity,
-            NullModel = _options.Mode == KeyedTargetMode.ForcedOn ? SignatureNullModel.ForcedOnHypergeometric : SignatureNullModel.FairCoin,
+            Claim = claim,
+            Scheme = OwnershipClaim.KeyedScheme,
+            Layer = claim.Layer,
+            LayerShape = shape,
+            Granularity = granularity,
+            NullModel = mode == KeyedTargetMode.ForcedOn ? SignatureNullModel.ForcedOnHypergeometric : SignatureNullModel.FairCoin,
             Bits = bits,
-            KeyFingerprint = _key.Fingerprint,
         };
     }
 
-    /// <summary>
-    /// Default layer: forced-on mode takes the largest layer; whitened mode takes, among layers with at least four times the
-    /// needed positions, the one whose positions are most often kept (channel density for channel pairs, weight density for
-    /// weights), larger first on ties. Bits that must be on are then mostly on already through several kept weights, which
-    /// magnitude re-pruning does not remove (measured in the verification sample: in the sparse layer3 of a ResNet-20 ticket
-    /// 10 % re-pruning cost 27 of 93 bits, in layer2 the QR pattern lost 8 of 551).
-    /// </summary>
     private string DefaultLayer(MaskSet ticket)
     {
         var largest = ticket.Names.OrderByDescending(n => ticket[n].numel()).First();

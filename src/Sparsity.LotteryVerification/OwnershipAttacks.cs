@@ -193,6 +193,43 @@ public static class OwnershipAttacks
         return forged.Plan(ownerMask);
     }
 
+    /// <summary>
+    /// The paper's <c>fake1</c> ambiguity attack on V1 (Chen et al., NeurIPS 2021, §4.4, forged key masks): the attacker
+    /// claims a key sub-mask drawn uniformly at random from the ticket's kept weights, with the owner's relative key
+    /// density. A forged key should fail the V1 test that the true key passes: removing it from the ticket (the locked
+    /// remainder) costs little accuracy, whereas removing the owner's key (chosen by |W| or path share) destroys the model.
+    /// </summary>
+    /// <param name="ticket">The ticket mask the attacker sees (not modified).</param>
+    /// <param name="keyFraction">Relative key density n_s in (0, 1), for example the owner's 0.05.</param>
+    /// <param name="seed">Seed of the random draw.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="keyFraction"/> is outside (0, 1).</exception>
+    public static KeyMaskSplit ForgedKeyMask(MaskSet ticket, double keyFraction, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        if (!(keyFraction > 0 && keyFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(keyFraction), keyFraction, "The relative key density must lie in (0, 1), for example 0.05.");
+        }
+
+        var random = new Random(seed);
+        var entries = new List<KeyValuePair<string, Tensor>>();
+        foreach (var name in ticket.Names)
+        {
+            var shape = ticket[name].shape;
+            var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
+            for (long i = 0; i < values.LongLength; i++)
+            {
+                values[i] = (float)random.NextDouble();
+            }
+
+            using var flat = tensor(values);
+            entries.Add(KeyValuePair.Create(name, flat.reshape(shape).clone()));
+        }
+
+        using var scores = new ScoreSet(entries); // owns the score tensors
+        return KeyMaskSplitter.Split(ticket, scores, keyFraction);
+    }
+
     private static MaskSet Commit(
         nn.Module model, MaskSet original, Dictionary<string, PrunableParameter> byName, List<bool[]> masks,
         List<bool[]>? revived, double noiseStd, int seed)

@@ -13,11 +13,17 @@ public sealed record VerificationOptions
     public double FalsePositiveRate { get; init; } = 1e-9;
 
     /// <summary>
-    /// Further independent tests to pay for (credentials or keys tried against this suspect), ≥ 1. The places the credential's
-    /// planner compared (<see cref="SignatureCredential.PlacesCompared"/>, the QR best-window search) are always paid for:
-    /// a claimant who chose the place after seeing the suspect has searched them.
+    /// Further independent tests to pay for (claims or keys tried against this suspect), ≥ 1. For a QR claim the verifier
+    /// also pays for every 29×29 window of every suspect layer of the signed layer's rank (counted by the verifier, never
+    /// read from the claim): a claimant could have chosen the place after seeing the suspect.
     /// </summary>
     public long AdditionalTests { get; init; } = 1;
+
+    /// <summary>
+    /// The fingerprint the owner published before the dispute (<see cref="OwnershipClaim.Fingerprint"/>), or null to skip
+    /// the check. When set, a claim whose recomputed fingerprint differs is rejected with an <see cref="ArgumentException"/>.
+    /// </summary>
+    public string? PublishedFingerprint { get; init; }
 
     /// <summary>
     /// QR credentials only: search the pattern over every window of every suspect layer with the signed layer's kernel rank
@@ -38,8 +44,8 @@ public sealed record VerificationOptions
 /// <param name="PlacesSearched">Tests paid for (windows searched × additional tests).</param>
 /// <param name="Log10Threshold">log₁₀ of the accepted false-positive rate.</param>
 /// <param name="Verified">Whether <paramref name="Log10FalsePositive"/> ≤ <paramref name="Log10Threshold"/>.</param>
-/// <param name="NullModel">The null model used.</param>
-/// <param name="MaxBitErrors">The credential's bounded-distance limit on bit errors (QR), or null.</param>
+/// <param name="NullModel">The null model the verifier chose for the scheme.</param>
+/// <param name="NullDescription">The null model in words, with its parameters (for example the nearest-alternative distance of a QR claim).</param>
 public sealed record OwnershipVerdict(
     string Scheme,
     string Layer,
@@ -53,15 +59,15 @@ public sealed record OwnershipVerdict(
     double Log10Threshold,
     bool Verified,
     SignatureNullModel NullModel,
-    int? MaxBitErrors = null);
+    string NullDescription);
 
 /// <summary>
 /// Decides an ownership claim with a stated false-positive probability (docs/statistics.md#false-positives-of-a-signature; the paper leaves the
 /// decision to a person decoding a QR image). Decision rule: read the credential's bits from the suspect, count
 /// matches X, compute <c>p = P_null(X' ≥ X)</c> exactly (Core's <see cref="Binomial"/> / <see cref="Hypergeometric"/>),
-/// adjust for the W places searched (<see cref="MultipleTesting.SidakAdjustLogP"/>), and verify iff the adjusted p ≤ α
-/// and — for a credential with <see cref="SignatureCredential.MaxBitErrors"/> (QR) — the bit errors stay inside that
-/// bounded-distance radius.
+/// adjust for the W places searched (<see cref="MultipleTesting.SidakAdjustLogP"/>), and verify iff the adjusted p ≤ α —
+/// one rule for every scheme. The bits, positions, null model and W are all re-derived or counted here from the claim's
+/// secret and the suspect (<see cref="OwnershipClaim.Derive"/>); nothing of them is read from the claim.
 /// </summary>
 public sealed class OwnershipVerifier
 {
@@ -73,24 +79,32 @@ public sealed class OwnershipVerifier
 
     /// <summary>Verifies a claim against a suspect's masks.</summary>
     /// <param name="suspect">The suspect's masks (must contain the signed layer with its shape, unless searching all windows).</param>
-    /// <param name="credential">The owner's credential.</param>
+    /// <param name="claim">The owner's claim (secret, parameters, fingerprint).</param>
     /// <param name="options">Options; defaults when null.</param>
-    /// <exception cref="ArgumentException">The suspect does not fit the credential, or an option is out of range.</exception>
-    public OwnershipVerdict Verify(MaskSet suspect, SignatureCredential credential, VerificationOptions? options = null)
+    /// <exception cref="ArgumentException">The claim is invalid or does not match the published fingerprint, the suspect does not fit it, or an option is out of range.</exception>
+    public OwnershipVerdict Verify(MaskSet suspect, OwnershipClaim claim, VerificationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(suspect);
-        ArgumentNullException.ThrowIfNull(credential);
+        ArgumentNullException.ThrowIfNull(claim);
         options ??= new VerificationOptions();
         Validate(options);
-        if (credential.Bits.Count == 0)
+        var credential = claim.Derive();
+        if (options.PublishedFingerprint is { } published && !string.Equals(published, claim.ComputeFingerprint(), StringComparison.OrdinalIgnoreCase))
         {
-            throw new ArgumentException("The credential has no bits.", nameof(credential));
+            throw new ArgumentException(
+                $"The claim's fingerprint {claim.ComputeFingerprint()} is not the published fingerprint {published}: the claim is not the one committed to.", nameof(claim));
+        }
+
+        long tests = options.AdditionalTests;
+        if (credential.Scheme == OwnershipClaim.QrScheme)
+        {
+            tests = checked(tests * QrWindows(suspect, credential));
         }
 
         OwnershipVerdict verdict;
         if (options.SearchAllWindows && credential.Row is { } row0 && credential.Column is { } col0)
         {
-            verdict = SearchWindows(suspect, credential, options, row0, col0);
+            verdict = SearchWindows(suspect, credential, tests, options, row0, col0);
         }
         else
         {
@@ -98,36 +112,64 @@ public sealed class OwnershipVerifier
             var observed = SignatureReader.Read(mask, credential);
             int matches = Count(observed, credential.Bits);
             double logP = LogFalsePositive(credential, matches, suspect.KeptIn(credential.Layer), ChannelConnectivity.FromMask(mask));
-            verdict = Decide(credential, credential.Layer, credential.Row, credential.Column, matches, logP, credential.PlacesCompared * options.AdditionalTests, options);
+            verdict = Decide(credential, credential.Layer, credential.Row, credential.Column, matches, logP, tests, options);
         }
 
         _logger.LogInformation(
-            "Ownership check ({Scheme}, {Layer}): {Matches}/{Bits} bits match, log10 FPR {Log10Fpr:F2} → {Verdict}",
-            verdict.Scheme, verdict.Layer, verdict.Matches, verdict.Bits, verdict.Log10FalsePositive, verdict.Verified ? "verified" : "rejected");
+            "Ownership check ({Scheme}, {Layer}): {Matches}/{Bits} bits match, log10 FPR {Log10Fpr:F2} under {Null} → {Verdict}",
+            verdict.Scheme, verdict.Layer, verdict.Matches, verdict.Bits, verdict.Log10FalsePositive, verdict.NullDescription, verdict.Verified ? "verified" : "rejected");
         return verdict;
     }
 
-    /// <summary>Verifies a claim against a suspect model's weights (kept = weight ≠ 0).</summary>
+    /// <summary>Verifies the claim of <paramref name="credential"/> (<see cref="SignatureCredential.Claim"/>); its bits are re-derived, not read.</summary>
+    /// <param name="suspect">The suspect's masks.</param>
+    /// <param name="credential">The owner's credential.</param>
+    /// <param name="options">Options; defaults when null.</param>
+    /// <exception cref="ArgumentException">See <see cref="Verify(MaskSet, OwnershipClaim, VerificationOptions?)"/>.</exception>
+    public OwnershipVerdict Verify(MaskSet suspect, SignatureCredential credential, VerificationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        return Verify(suspect, credential.Claim, options);
+    }
+
+    /// <summary>Verifies a claim against a suspect model's weights (kept = weight ≠ 0), reading every prunable layer.</summary>
+    /// <param name="model">The suspect model.</param>
+    /// <param name="claim">The owner's claim.</param>
+    /// <param name="options">Options; defaults when null.</param>
+    /// <exception cref="ArgumentException">The claim is invalid, or the model lacks the signed layer or its shape differs.</exception>
+    public OwnershipVerdict Verify(nn.Module model, OwnershipClaim claim, VerificationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(claim);
+        var names = new ParameterSelector(new ParameterSelectorOptions { KeepFirstLayerDense = false, KeepLastLayerDense = false, IncludeConv3d = true })
+            .Select(model).Select(p => p.Name).ToList();
+        if (!names.Contains(claim.Layer, StringComparer.Ordinal))
+        {
+            names.Add(claim.Layer); // MasksFromWeights names the missing layer in its exception
+        }
+
+        using var masks = SignatureReader.MasksFromWeights(model, names);
+        return Verify(masks, claim, options);
+    }
+
+    /// <summary>Verifies the claim of <paramref name="credential"/> against a suspect model's weights.</summary>
     /// <param name="model">The suspect model.</param>
     /// <param name="credential">The owner's credential.</param>
     /// <param name="options">Options; defaults when null.</param>
-    /// <exception cref="ArgumentException">The model lacks the signed layer or its shape differs.</exception>
+    /// <exception cref="ArgumentException">See <see cref="Verify(nn.Module, OwnershipClaim, VerificationOptions?)"/>.</exception>
     public OwnershipVerdict Verify(nn.Module model, SignatureCredential credential, VerificationOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(credential);
-        IEnumerable<string> names = options?.SearchAllWindows == true
-            ? new ParameterSelector(new ParameterSelectorOptions { KeepFirstLayerDense = false, KeepLastLayerDense = false }).Select(model).Select(p => p.Name)
-            : [credential.Layer];
-        using var masks = SignatureReader.MasksFromWeights(model, names);
-        return Verify(masks, credential, options);
+        return Verify(model, credential.Claim, options);
     }
 
     /// <summary>
-    /// ln P_null(X ≥ <paramref name="matches"/>) for one place: Bin(m, ½) (fair coin); Hypergeom(n, k, m) with the suspect's
-    /// kept count k (forced-on); sup over q of P(Bin(m₁, q) + Bin(m₀, 1 − q) ≥ x) (channel occupancy).
+    /// ln P_null(X ≥ <paramref name="matches"/>) for one place, under the null the scheme implies: Bin(m, ½) (keyed,
+    /// whitened); Hypergeom(n, k, m) with the suspect's kept count k (keyed, forced-on); for QR the larger of the occupancy
+    /// tail sup_q P(Bin(m₁, q) + Bin(m₀, 1 − q) ≥ x) and the nearest-alternative tail
+    /// sup_ε P(Bin(m − d, 1 − ε) + Bin(d, ε) ≥ x), d = <see cref="QrPattern.NearestAlternativeDistance"/> of the claim's message.
     /// </summary>
-    /// <param name="credential">The credential (bit count, null model, layer size).</param>
+    /// <param name="credential">A credential derived from a claim (bit count, null model, layer size, message).</param>
     /// <param name="matches">Observed matches.</param>
     /// <param name="suspectKept">The suspect's kept weights in the signed layer (forced-on, weight granularity).</param>
     /// <param name="suspectChannels">The suspect's channel matrix of the signed layer (forced-on, channel granularity; occupancy start value).</param>
@@ -152,7 +194,12 @@ public sealed class OwnershipVerifier
             }
 
             default:
-                return OccupancyLogSurvival(credential.ExpectedOn, m - credential.ExpectedOn, matches, suspectChannels.Density);
+            {
+                double occupancy = OccupancyLogSurvival(credential.ExpectedOn, m - credential.ExpectedOn, matches, suspectChannels.Density);
+                int d = Math.Min(m, NearestDistance(credential));
+                double alternative = OccupancyLogSurvival(m - d, d, matches);
+                return Math.Max(occupancy, alternative);
+            }
         }
     }
 
@@ -178,6 +225,12 @@ public sealed class OwnershipVerifier
             return double.NegativeInfinity;
         }
 
+        if (atLeast <= Math.Max(expectedOn, expectedOff))
+        {
+            return 0.0; // q → 1 (or 0) matches max(m₁, m₀) bits almost surely: the supremum is 1
+        }
+
+        var tail = new OccupancyTail(expectedOn, expectedOff);
         double best = double.NegativeInfinity;
         double bestQ = 0.5;
         void Try(double q)
@@ -187,7 +240,7 @@ public sealed class OwnershipVerifier
                 return;
             }
 
-            double v = OccupancyLogSurvivalAt(expectedOn, expectedOff, atLeast, q);
+            double v = tail.LogSurvival(atLeast, q);
             if (v > best)
             {
                 best = v;
@@ -217,14 +270,67 @@ public sealed class OwnershipVerifier
     /// <param name="q">Occupancy in (0, 1).</param>
     public static double OccupancyLogSurvivalAt(int expectedOn, int expectedOff, int atLeast, double q)
     {
-        double acc = double.NegativeInfinity;
-        for (int a = Math.Max(0, atLeast - expectedOff); a <= expectedOn; a++)
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedOn);
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedOff);
+        if (!(q > 0 && q < 1))
         {
-            int rest = Math.Max(0, atLeast - a);
-            acc = SpecialFunctions.LogAddExp(acc, Binomial.LogPmf(expectedOn, q, a) + Binomial.LogSurvival(expectedOff, 1 - q, rest));
+            throw new ArgumentOutOfRangeException(nameof(q), q, "The occupancy must lie in (0, 1).");
         }
 
-        return acc;
+        return new OccupancyTail(expectedOn, expectedOff).LogSurvival(atLeast, q);
+    }
+
+    /// <summary>
+    /// P(Bin(m₁, q) + Bin(m₀, 1 − q) ≥ x) in O(m₁ + m₀) per q: the log binomial coefficients are computed once, then the
+    /// pmf of the first term and the upper-tail sums of the second are built in log space and convolved at the single x.
+    /// </summary>
+    private sealed class OccupancyTail
+    {
+        private readonly int _on;
+        private readonly int _off;
+        private readonly double[] _chooseOn;
+        private readonly double[] _chooseOff;
+        private readonly double[] _tailOff;
+
+        internal OccupancyTail(int on, int off)
+        {
+            _on = on;
+            _off = off;
+            _chooseOn = Enumerable.Range(0, on + 1).Select(a => SpecialFunctions.LogBinomialCoefficient(on, a)).ToArray();
+            _chooseOff = Enumerable.Range(0, off + 1).Select(b => SpecialFunctions.LogBinomialCoefficient(off, b)).ToArray();
+            _tailOff = new double[off + 2];
+        }
+
+        internal double LogSurvival(int atLeast, double q)
+        {
+            if (atLeast <= 0)
+            {
+                return 0.0;
+            }
+
+            if (atLeast > _on + _off)
+            {
+                return double.NegativeInfinity;
+            }
+
+            double lq = Math.Log(q), l1q = SpecialFunctions.Log1p(-q);
+
+            // Second term ~ Bin(m₀, 1 − q): ln P(≥ b) for b = m₀ … 0.
+            _tailOff[_off + 1] = double.NegativeInfinity;
+            for (int b = _off; b >= 0; b--)
+            {
+                _tailOff[b] = SpecialFunctions.LogAddExp(_tailOff[b + 1], _chooseOff[b] + (b * l1q) + ((_off - b) * lq));
+            }
+
+            double acc = double.NegativeInfinity;
+            for (int a = Math.Max(0, atLeast - _off); a <= _on; a++)
+            {
+                int rest = Math.Max(0, atLeast - a);
+                acc = SpecialFunctions.LogAddExp(acc, _chooseOn[a] + (a * lq) + ((_on - a) * l1q) + _tailOff[rest]);
+            }
+
+            return Math.Min(0.0, acc);
+        }
     }
 
     private static int Count(bool[] observed, IReadOnlyList<SignatureBit> bits)
@@ -248,19 +354,49 @@ public sealed class OwnershipVerifier
         double log10 = adjusted / SpecialFunctions.Ln10;
         double threshold = Math.Log10(options.FalsePositiveRate);
         int m = credential.Bits.Count;
-        bool inside = credential.MaxBitErrors is not { } limit || m - matches <= limit;
         return new OwnershipVerdict(
             credential.Scheme, layer, row, column, m, matches, 1.0 - ((double)matches / m), log10, tests, threshold,
-            log10 <= threshold && inside, credential.NullModel, credential.MaxBitErrors);
+            log10 <= threshold, credential.NullModel, Describe(credential, tests));
     }
 
-    private static OwnershipVerdict SearchWindows(MaskSet suspect, SignatureCredential credential, VerificationOptions options, int row0, int col0)
+    private static string Describe(SignatureCredential credential, long tests)
+    {
+        int m = credential.Bits.Count;
+        string places = tests > 1 ? $"; Šidák over {tests} tests" : "";
+        return credential.NullModel switch
+        {
+            SignatureNullModel.FairCoin => $"Bin({m}, 1/2): whitened key bits{places}",
+            SignatureNullModel.ForcedOnHypergeometric => $"Hypergeom(n, k_suspect, {m}): key positions uniform in the layer{places}",
+            _ => $"QR data+EC modules (m = {m}): max of sup_q occupancy and sup_eps nearest alternative at distance d = {NearestDistance(credential)}{places}",
+        };
+    }
+
+    private static int NearestDistance(SignatureCredential credential) =>
+        QrPattern.Encode(credential.Claim.Message ?? throw new ArgumentException("A QR credential needs its claim's message.", nameof(credential))).NearestAlternativeDistance();
+
+    /// <summary>Every 29×29 window of every suspect layer with the signed layer's rank (at least the claimed one).</summary>
+    private static long QrWindows(MaskSet suspect, SignatureCredential credential)
+    {
+        int size = credential.PatternSize ?? QrPattern.Size;
+        long windows = 0;
+        foreach (var name in suspect.Names.Where(n => suspect[n].dim() == credential.LayerShape.Count))
+        {
+            var shape = suspect[name].shape;
+            if (shape[0] >= size && shape[1] >= size)
+            {
+                windows += (shape[0] - size + 1) * (shape[1] - size + 1);
+            }
+        }
+
+        return Math.Max(1, windows);
+    }
+
+    private static OwnershipVerdict SearchWindows(MaskSet suspect, SignatureCredential credential, long tests, VerificationOptions options, int row0, int col0)
     {
         int size = credential.PatternSize ?? throw new ArgumentException("The credential has no pattern size.", nameof(credential));
         long cols0 = credential.LayerShape[1];
         var relative = credential.Bits.Select(b => ((int)(b.Position / cols0) - row0, (int)(b.Position % cols0) - col0, b.Expected)).ToList();
         (string Layer, int Row, int Column, int Matches, ChannelConnectivity B)? best = null;
-        long windows = 0;
         foreach (var name in suspect.Names.Where(n => suspect[n].dim() == credential.LayerShape.Count))
         {
             var b = ChannelConnectivity.FromMask(suspect[name]);
@@ -268,7 +404,6 @@ public sealed class OwnershipVerifier
             {
                 for (int c = 0; c + size <= b.Columns; c++)
                 {
-                    windows++;
                     int matches = relative.Count(t => b[r + t.Item1, c + t.Item2] == t.Expected);
                     if (best is null || matches > best.Value.Matches)
                     {
@@ -285,7 +420,7 @@ public sealed class OwnershipVerifier
         }
 
         double logP = LogFalsePositive(credential, found.Matches, suspect.KeptIn(found.Layer), found.B);
-        return Decide(credential, found.Layer, found.Row, found.Column, found.Matches, logP, Math.Max(windows, credential.PlacesCompared) * options.AdditionalTests, options);
+        return Decide(credential, found.Layer, found.Row, found.Column, found.Matches, logP, tests, options);
     }
 
     private static void Validate(VerificationOptions options)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using QRCoder;
 
 namespace Sparsity.LotteryVerification;
@@ -15,6 +16,10 @@ public sealed class QrPattern
     /// <summary>Version-3 byte-mode capacity at error correction H.</summary>
     public const int MaxMessageBytes = 24;
 
+    private static readonly bool[] Version3Information = QrLayout.InformationModules(3);
+    private static readonly ConcurrentDictionary<string, int> NearestCache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, QrPattern> EncodeCache = new(StringComparer.Ordinal);
+
     private readonly bool[] _light;
     private readonly bool[] _payload;
 
@@ -28,7 +33,10 @@ public sealed class QrPattern
     /// <summary>The encoded message.</summary>
     public string Message { get; }
 
-    /// <summary>Number of payload cells (841 − 290 template cells = 551).</summary>
+    /// <summary>
+    /// Number of payload cells: the 567 data and error-correction modules of a version-3 symbol (ISO/IEC 18004 Table 1:
+    /// 70 codewords × 8 + 7 remainder bits), see <see cref="QrLayout"/>.
+    /// </summary>
     public int PayloadCount => _payload.Count(p => p);
 
     /// <summary>Whether module (row, column) is light (= channel pair kept).</summary>
@@ -37,8 +45,10 @@ public sealed class QrPattern
     public bool IsLight(int row, int column) => _light[(Check(row, nameof(row)) * Size) + Check(column, nameof(column))];
 
     /// <summary>
-    /// Whether module (row, column) is payload. Template cells (not payload, as in the official code, docs/algorithms.md#qr-signature-in-the-connectivity-v2):
-    /// the three 9×9 corner blocks, the 5×5 alignment block [20:25, 20:25], row 6 and column 6.
+    /// Whether module (row, column) is payload: a data or error-correction module of the version-3 symbol
+    /// (<see cref="QrLayout.InformationModules"/>). Function patterns — finder patterns and their separators, timing
+    /// patterns, the alignment pattern, format information and the dark module — are the same in every symbol of a mask
+    /// pattern and carry nothing about the message, so they are never signature bits.
     /// </summary>
     /// <param name="row">Row in [0, 29).</param>
     /// <param name="column">Column in [0, 29).</param>
@@ -50,6 +60,23 @@ public sealed class QrPattern
     public static QrPattern Encode(string message)
     {
         ArgumentException.ThrowIfNullOrEmpty(message);
+        if (EncodeCache.TryGetValue(message, out var cached))
+        {
+            return cached;
+        }
+
+        var pattern = EncodeUncached(message);
+        if (EncodeCache.Count > 4096)
+        {
+            EncodeCache.Clear();
+        }
+
+        EncodeCache[message] = pattern;
+        return pattern;
+    }
+
+    private static QrPattern EncodeUncached(string message)
+    {
         if (message.Length > MaxMessageBytes || message.Any(c => c > 0xFF))
         {
             throw new ArgumentException(
@@ -76,17 +103,15 @@ public sealed class QrPattern
         }
 
         var light = new bool[Size * Size];
-        var payload = new bool[Size * Size];
         for (int r = 0; r < Size; r++)
         {
             for (int c = 0; c < Size; c++)
             {
                 light[(r * Size) + c] = !matrix[r + border][c + border];
-                payload[(r * Size) + c] = !IsTemplate(r, c);
             }
         }
 
-        return new QrPattern(message, light, payload);
+        return new QrPattern(message, light, Version3Information);
     }
 
     /// <summary>Number of payload cells where this code and <paramref name="other"/> differ.</summary>
@@ -107,51 +132,73 @@ public sealed class QrPattern
     }
 
     /// <summary>
-    /// The smallest payload distance from this code to the code of any message one edit away (every printable-ASCII
-    /// substitution, every deletion, every appended printable character). QR codes of short messages share header and
-    /// padding codewords, so near messages give near codes (measured for "signature": 65 of 551 cells for "si&amp;nature",
-    /// 184 for "thief"); a claim is unambiguous only inside half this distance (bounded-distance decoding).
+    /// The smallest payload distance from this code to the code of any message one edit away: every substitution by a
+    /// printable Latin-1 character (0x20–0x7E, 0xA0–0xFF), every deletion, every insertion of a printable ASCII character
+    /// at any position. QR codes of short messages share header and padding codewords (a whole Reed–Solomon block of
+    /// padding for messages up to 11 bytes), so near messages give near codes: measured for "signature", 66 of the 567
+    /// payload modules for the nearest neighbour. This is the distance the QR null model
+    /// (<see cref="SignatureNullModel.QrNearestAlternative"/>) assumes for the closest message another owner could have
+    /// chosen independently. Cached per message (a few thousand encodings, about a second).
     /// </summary>
-    public int NearestAlternativeDistance()
+    public int NearestAlternativeDistance() => NearestCache.GetOrAdd(Message, _ => ComputeNearestAlternativeDistance());
+
+    /// <summary>The one-edit neighbours of <paramref name="message"/> searched by <see cref="NearestAlternativeDistance"/> (those that fit a version-3 code).</summary>
+    /// <param name="message">The message.</param>
+    internal static IEnumerable<string> OneEditNeighbours(string message)
     {
-        var alternatives = new List<string>();
-        for (int i = 0; i < Message.Length; i++)
+        var printable = Enumerable.Range(0x20, 0x7F - 0x20).Concat(Enumerable.Range(0xA0, 0x100 - 0xA0)).Select(c => (char)c).ToArray();
+        for (int i = 0; i < message.Length; i++)
         {
-            alternatives.Add(Message.Remove(i, 1));
-            for (char c = ' '; c <= '~'; c++)
+            if (message.Length > 1)
             {
-                if (c != Message[i])
+                yield return message.Remove(i, 1);
+            }
+
+            foreach (var c in printable)
+            {
+                if (c != message[i])
                 {
-                    alternatives.Add(string.Concat(Message.AsSpan(0, i), c.ToString(), Message.AsSpan(i + 1)));
+                    yield return string.Concat(message.AsSpan(0, i), c.ToString(), message.AsSpan(i + 1));
                 }
             }
         }
 
-        if (Message.Length < MaxMessageBytes)
+        if (message.Length < MaxMessageBytes)
         {
-            for (char c = ' '; c <= '~'; c++)
+            for (int i = 0; i <= message.Length; i++)
             {
-                alternatives.Add(Message + c);
+                for (char c = ' '; c <= '~'; c++)
+                {
+                    yield return message.Insert(i, c.ToString());
+                }
             }
         }
+    }
 
+    private int ComputeNearestAlternativeDistance()
+    {
         int best = int.MaxValue;
-        foreach (var alt in alternatives.Where(a => a.Length > 0))
+        foreach (var alt in OneEditNeighbours(Message).Distinct(StringComparer.Ordinal))
         {
+            if (alt == Message)
+            {
+                continue;
+            }
+
             QrPattern other;
             try
             {
-                other = Encode(alt);
+                other = EncodeUncached(alt);
             }
             catch (ArgumentException)
             {
-                continue; // does not fit
+                continue; // does not fit a version-3 code
             }
 
             best = Math.Min(best, PayloadDistance(other));
         }
 
-        return best;
+        return best == int.MaxValue ? PayloadCount : best;
     }
 
     /// <inheritdoc />
@@ -170,10 +217,6 @@ public sealed class QrPattern
 
         return sb.ToString();
     }
-
-    private static bool IsTemplate(int r, int c) =>
-        (r < 9 && c < 9) || (r >= Size - 9 && c < 9) || (r < 9 && c >= Size - 9)
-        || (r >= 20 && r < 25 && c >= 20 && c < 25) || r == 6 || c == 6;
 
     private static int Check(int v, string name) =>
         (uint)v < Size ? v : throw new ArgumentOutOfRangeException(name, v, $"Must lie in [0, {Size}).");

@@ -22,13 +22,12 @@ public sealed record QrSignatureOptions
 /// The paper's V2 signature (Chen et al., NeurIPS 2021, Algorithm 2; docs/algorithms.md#qr-signature-in-the-connectivity-v2): a version-3 level-H QR code
 /// written into the channel-connectivity matrix of one convolution layer (light = pair kept), in the window of that
 /// layer that already agrees best with the code (first maximum wins; agreement counted on payload cells). Only the
-/// 551 payload cells are signature bits; template cells keep the ticket's values.
+/// 567 data and error-correction modules are signature bits; function-pattern cells keep the ticket's values.
 /// </summary>
 public sealed class QrSignatureScheme : ISignatureScheme
 {
     private readonly QrSignatureOptions _options;
     private readonly QrPattern _pattern;
-    private readonly Lazy<int> _radius;
 
     /// <summary>Creates the scheme.</summary>
     /// <param name="options">Options; defaults when null.</param>
@@ -37,7 +36,6 @@ public sealed class QrSignatureScheme : ISignatureScheme
     {
         _options = options ?? new QrSignatureOptions();
         _pattern = QrPattern.Encode(_options.Message);
-        _radius = new Lazy<int>(() => (_pattern.NearestAlternativeDistance() - 1) / 2);
     }
 
     /// <inheritdoc />
@@ -131,7 +129,14 @@ public sealed class QrSignatureScheme : ISignatureScheme
     public SignedTicket Embed(MaskSet ticket, int seed = 0, ScoreSet? priority = null) =>
         SignatureConstraints.Embed(this, ticket, seed, priority);
 
-    private SignatureCredential Credential(string layer, long[] shape, int row, int column, long places)
+    private SignatureCredential Credential(string layer, long[] shape, int row, int column, long places) =>
+        Derive(OwnershipClaim.ForQr(_options.Message, layer, shape, row, column), _pattern, shape, row, column) with { PlacesCompared = places };
+
+    /// <summary>
+    /// The bits of a QR claim, from the message alone: the 567 data and error-correction modules of its version-3 code
+    /// (<see cref="QrPattern.IsPayload"/>) at the claim's window. Used by <see cref="Plan"/> and by the verifier.
+    /// </summary>
+    internal static SignatureCredential Derive(OwnershipClaim claim, QrPattern pattern, long[] shape, int row, int column)
     {
         const int n = QrPattern.Size;
         var bits = new List<SignatureBit>();
@@ -139,26 +144,25 @@ public sealed class QrSignatureScheme : ISignatureScheme
         {
             for (int j = 0; j < n; j++)
             {
-                if (_pattern.IsPayload(i, j))
+                if (pattern.IsPayload(i, j))
                 {
-                    bits.Add(new SignatureBit(((row + i) * shape[1]) + column + j, _pattern.IsLight(i, j)));
+                    bits.Add(new SignatureBit(((row + i) * shape[1]) + column + j, pattern.IsLight(i, j)));
                 }
             }
         }
 
         return new SignatureCredential
         {
-            Scheme = Name,
-            Layer = layer,
+            Claim = claim,
+            Scheme = OwnershipClaim.QrScheme,
+            Layer = claim.Layer,
             LayerShape = shape,
             Granularity = SignatureGranularity.ChannelPair,
-            NullModel = SignatureNullModel.ChannelOccupancy,
+            NullModel = SignatureNullModel.QrNearestAlternative,
             Bits = bits,
             Row = row,
             Column = column,
             PatternSize = n,
-            PlacesCompared = places,
-            MaxBitErrors = _radius.Value,
         };
     }
 }

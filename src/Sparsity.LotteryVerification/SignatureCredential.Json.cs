@@ -1,139 +1,26 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace Sparsity.LotteryVerification;
 
-/// <summary>JSON persistence of credentials (keep the file secret; commit to its hash before a dispute).</summary>
+/// <summary>
+/// Persistence of credentials: a credential is stored as its <see cref="OwnershipClaim"/> (the secret and the parameters;
+/// keep the file secret and publish its fingerprint) and re-derived on reading, so no bit, position or null model is ever
+/// read from a file.
+/// </summary>
 public sealed partial record SignatureCredential
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
-    };
+    /// <summary>The credential's claim as JSON (<see cref="OwnershipClaim.ToJson"/>).</summary>
+    public string ToJson() => Claim.ToJson();
 
-    /// <summary>The credential as JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-
-    /// <summary>Reads and validates a credential from JSON.</summary>
+    /// <summary>Reads a claim from JSON and re-derives its credential.</summary>
     /// <param name="json">Text written by <see cref="ToJson"/>.</param>
-    /// <exception cref="FormatException">The text is not a valid credential (the message says why).</exception>
-    public static SignatureCredential FromJson(string json)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        SignatureCredential? credential;
-        try
-        {
-            credential = JsonSerializer.Deserialize<SignatureCredential>(json, Json);
-        }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or OverflowException)
-        {
-            // Syntax, a wrong type, a missing required member, or text that is not valid UTF-16 (a lone surrogate).
-            throw new FormatException($"Not a signature credential: {e.Message}", e);
-        }
+    /// <exception cref="SparsityFormatException">The text is not a valid claim (the message says why).</exception>
+    public static SignatureCredential FromJson(string json) => OwnershipClaim.FromJson(json).Derive();
 
-        if (credential is null)
-        {
-            throw new FormatException("Not a signature credential: the JSON is null.");
-        }
-
-        credential.Validate();
-        return credential;
-    }
-
-    /// <summary>Writes the credential atomically.</summary>
+    /// <summary>Writes the credential's claim atomically.</summary>
     /// <param name="path">Target file.</param>
-    public void Save(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = Path.GetFullPath(path);
-        var temp = full + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(temp, ToJson());
-        File.Move(temp, full, overwrite: true);
-    }
+    public void Save(string path) => Claim.Save(path);
 
-    /// <summary>Reads a credential written by <see cref="Save"/>.</summary>
+    /// <summary>Reads a claim written by <see cref="Save"/> and re-derives its credential.</summary>
     /// <param name="path">The file.</param>
-    /// <exception cref="FormatException">The file is not a valid credential (the message names the file).</exception>
-    /// <exception cref="FileNotFoundException">No such file.</exception>
-    public static SignatureCredential Load(string path)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var text = File.ReadAllText(path);
-        try
-        {
-            return FromJson(text);
-        }
-        catch (FormatException e)
-        {
-            throw new FormatException($"{path}: {e.Message}", e);
-        }
-    }
-
-    /// <summary>Checks the credential's internal consistency: shape, bit positions inside the layer, no duplicates.</summary>
-    /// <exception cref="FormatException">The message says what is wrong.</exception>
-    public void Validate()
-    {
-        if (string.IsNullOrWhiteSpace(Scheme) || string.IsNullOrWhiteSpace(Layer))
-        {
-            throw new FormatException("A credential needs a scheme and a layer name.");
-        }
-
-        if (!Enum.IsDefined(Granularity) || !Enum.IsDefined(NullModel))
-        {
-            throw new FormatException($"Unknown granularity {(int)Granularity} or null model {(int)NullModel}.");
-        }
-
-        if (LayerShape is null || LayerShape.Count < 1 || LayerShape.Count > 8 || LayerShape.Any(d => d < 1)
-            || (Granularity == SignatureGranularity.ChannelPair && LayerShape.Count < 2))
-        {
-            throw new FormatException($"Credential layer shape [{string.Join(", ", LayerShape ?? [])}] is invalid for {Granularity} bits.");
-        }
-
-        try
-        {
-            _ = LayerShape.Aggregate(1L, (a, b) => checked(a * b));
-        }
-        catch (OverflowException e)
-        {
-            throw new FormatException($"Credential layer shape [{string.Join(", ", LayerShape)}] has more weights than a long counts.", e);
-        }
-
-        if ((Row, Column, PatternSize) is not (null, null, null))
-        {
-            if (Row is not { } row || Column is not { } column || PatternSize is not { } size || LayerShape.Count < 2
-                || row < 0 || column < 0 || size < 1 || row + (long)size > LayerShape[0] || column + (long)size > LayerShape[1])
-            {
-                throw new FormatException(
-                    $"The pattern window (row {Row}, column {Column}, size {PatternSize}) must be given whole and lie inside the layer's [{string.Join(", ", LayerShape)}] channels.");
-            }
-        }
-
-        if (PlacesCompared < 1 || MaxBitErrors is < 0)
-        {
-            throw new FormatException($"Places compared ({PlacesCompared}) must be ≥ 1 and the bit-error limit ({MaxBitErrors}) ≥ 0.");
-        }
-
-        if (KeyFingerprint is not null && (KeyFingerprint.Length != 64 || !KeyFingerprint.All(char.IsAsciiHexDigit)))
-        {
-            throw new FormatException("The key fingerprint must be 64 hexadecimal digits (SHA-256).");
-        }
-
-        if (Bits is null || Bits.Count == 0)
-        {
-            throw new FormatException("A credential needs at least one bit.");
-        }
-
-        long limit = Granularity == SignatureGranularity.ChannelPair ? CellCount : WeightCount;
-        var bad = Bits.FirstOrDefault(b => b is null || b.Position < 0 || b.Position >= limit);
-        if (bad is not null || Bits.Any(b => b is null))
-        {
-            throw new FormatException($"A credential bit lies outside the {limit} positions of layer '{Layer}'.");
-        }
-
-        if (Bits.Select(b => b.Position).Distinct().Count() != Bits.Count)
-        {
-            throw new FormatException("A credential lists a position twice.");
-        }
-    }
+    /// <exception cref="SparsityFormatException">The file is not a valid claim (the message names the file).</exception>
+    public static SignatureCredential Load(string path) => OwnershipClaim.Load(path).Derive();
 }

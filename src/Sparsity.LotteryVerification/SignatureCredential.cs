@@ -10,7 +10,7 @@ public enum SignatureGranularity
     ChannelPair,
 }
 
-/// <summary>The null model under which a signature's false-positive probability is computed (docs/statistics.md#false-positives-of-a-signature).</summary>
+/// <summary>The null model under which a signature's false-positive probability is computed, chosen by the verifier from the scheme.</summary>
 public enum SignatureNullModel
 {
     /// <summary>Keyed, whitened target bits: each bit of an unrelated mask matches with probability exactly ½, independently: X ~ Bin(m, ½).</summary>
@@ -23,10 +23,13 @@ public enum SignatureNullModel
     ForcedOnHypergeometric,
 
     /// <summary>
-    /// Structured (QR) pattern: each cell of the suspect is on with an unknown probability q, independently; matches are
-    /// Bin(m₁, q) + Bin(m₀, 1 − q). We report the supremum over q (conservative in q; cell independence is an assumption).
+    /// QR pattern on its data and error-correction modules only: the larger of two tails, each a supremum over an unknown
+    /// rate. (a) An unrelated suspect: each module on with unknown probability q, independently:
+    /// Bin(m₁, q) + Bin(m₀, 1 − q). (b) A suspect carrying the nearest alternative code (another message, one edit away,
+    /// at payload distance d) with every module flipped independently at an unknown rate ε: Bin(m − d, 1 − ε) + Bin(d, ε).
+    /// Module independence is an assumption; near messages give near codes, which (b) accounts for.
     /// </summary>
-    ChannelOccupancy,
+    QrNearestAlternative,
 }
 
 /// <summary>One signature bit: a position in the signed layer and the value an owner's mask has there.</summary>
@@ -35,12 +38,19 @@ public enum SignatureNullModel
 public sealed record SignatureBit(long Position, bool Expected);
 
 /// <summary>
-/// Everything an owner keeps secret (or commits to) to verify a signature later: the scheme, the signed layer and its
-/// shape, the placement (QR offset), the bits and the null model. The QR scheme's credential records layer + offset
-/// because the official code hard-codes them per run (docs/algorithms.md#quirks-of-the-official-code).
+/// A signature expanded from its <see cref="OwnershipClaim"/>: the signed layer, the bits (positions and expected values)
+/// and the null model, all re-derived from the owner's secret by the scheme (<see cref="OwnershipClaim.Derive"/>). Made
+/// only by the schemes; the verifier trusts none of its fields but <see cref="Claim"/>, from which it derives them again.
 /// </summary>
 public sealed partial record SignatureCredential
 {
+    internal SignatureCredential()
+    {
+    }
+
+    /// <summary>What the owner reveals (secret, parameters, fingerprint); everything else here follows from it.</summary>
+    public required OwnershipClaim Claim { get; init; }
+
     /// <summary>Name of the scheme that made the credential.</summary>
     public required string Scheme { get; init; }
 
@@ -53,7 +63,7 @@ public sealed partial record SignatureCredential
     /// <summary>What the bits address.</summary>
     public required SignatureGranularity Granularity { get; init; }
 
-    /// <summary>Null model for the false-positive probability.</summary>
+    /// <summary>Null model for the false-positive probability (the scheme's; the verifier chooses it again from the claim).</summary>
     public required SignatureNullModel NullModel { get; init; }
 
     /// <summary>The signature bits (distinct positions).</summary>
@@ -68,19 +78,8 @@ public sealed partial record SignatureCredential
     /// <summary>Side of the square pattern window (29 for a version-3 QR code), else null.</summary>
     public int? PatternSize { get; init; }
 
-    /// <summary>Number of (layer, offset) places the embedding compared to choose the placement (informational).</summary>
+    /// <summary>Number of (layer, offset) places the planner compared to choose the placement (informational; never used by the verifier).</summary>
     public long PlacesCompared { get; init; } = 1;
-
-    /// <summary>
-    /// Bounded-distance limit (QR scheme): the most bit errors a claim may have, ⌊(d − 1)/2⌋ with d the payload distance
-    /// to the nearest code of a message one edit away (<see cref="QrPattern.NearestAlternativeDistance"/>). Structured codes
-    /// are not independent of each other, so the occupancy null alone cannot tell the owner's code from a near one;
-    /// inside this radius at most one message can be claimed per place. Null = no limit (keyed scheme).
-    /// </summary>
-    public int? MaxBitErrors { get; init; }
-
-    /// <summary>SHA-256 fingerprint of the owner key (keyed scheme), else null.</summary>
-    public string? KeyFingerprint { get; init; }
 
     /// <summary>Number of bits expected on.</summary>
     public int ExpectedOn => Bits.Count(b => b.Expected);

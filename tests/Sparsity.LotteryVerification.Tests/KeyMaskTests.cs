@@ -74,4 +74,42 @@ public sealed class KeyMaskTests
         var act2 = () => KeyMaskSplitter.Split(ticket, wrong, 0.1);
         act2.Should().Throw<ArgumentException>().WithParameterName("scores");
     }
+
+    [Fact]
+    public void Fake1ForgesARandomKeyOfTheOwnersDensityInsideTheTicket()
+    {
+        using var ticket = TestMasks.Set(("a", TestMasks.Random([40, 50], 0.3, 3)), ("b", TestMasks.Random([30, 60], 0.2, 4)));
+        using var forged = OwnershipAttacks.ForgedKeyMask(ticket, 0.05, seed: 1);
+        using var again = OwnershipAttacks.ForgedKeyMask(ticket, 0.05, seed: 1);
+        using var other = OwnershipAttacks.ForgedKeyMask(ticket, 0.05, seed: 2);
+        long expected = (long)Math.Round(0.05 * ticket.KeptCount);
+        forged.Key.KeptCount.Should().Be(expected);
+        forged.Locked.KeptCount.Should().Be(ticket.KeptCount - expected);
+        int shared = 0, otherShared = 0;
+        foreach (var name in ticket.Names)
+        {
+            var t = TestMasks.Flat(ticket[name]);
+            var k = TestMasks.Flat(forged.Key[name]);
+            var l = TestMasks.Flat(forged.Locked[name]);
+            var k2 = TestMasks.Flat(again.Key[name]);
+            var k3 = TestMasks.Flat(other.Key[name]);
+            for (int i = 0; i < t.Length; i++)
+            {
+                (k[i] && l[i]).Should().BeFalse();
+                (k[i] || l[i]).Should().Be(t[i], "key and locked partition the ticket");
+                k2[i].Should().Be(k[i], "the same seed forges the same key");
+                shared += k[i] && k3[i] ? 1 : 0;
+                otherShared += k[i] ? 1 : 0;
+            }
+        }
+
+        // Another seed draws another key: two random 5 % subsets share about 5 % of their weights, far from all of them.
+        shared.Should().BeLessThan(otherShared / 4);
+
+        // Spread over the layers in proportion to their kept counts (uniform draw), not concentrated in one layer.
+        double shareA = (double)forged.Key.KeptIn("a") / expected;
+        shareA.Should().BeApproximately((double)ticket.KeptIn("a") / ticket.KeptCount, 0.1);
+        var act = () => OwnershipAttacks.ForgedKeyMask(ticket, 1.0);
+        act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("keyFraction");
+    }
 }

@@ -6,20 +6,28 @@ namespace Sparsity.LotteryVerification.Tests;
 /// <summary>The verifier's false-positive figures against exact values computed here with BigInteger arithmetic.</summary>
 public sealed class VerifierFprTests
 {
-    private static SignatureCredential Credential(int bits, long[] shape, SignatureNullModel model, Func<int, bool> expected) => new()
-    {
-        Scheme = "test",
-        Layer = "l.weight",
-        LayerShape = shape,
-        Granularity = SignatureGranularity.Weight,
-        NullModel = model,
-        Bits = Enumerable.Range(0, bits).Select(i => new SignatureBit(i, expected(i))).ToList(),
-    };
+    private static readonly OwnerKey Key = OwnerKey.FromPassphrase("fpr");
 
-    private static MaskSet Suspect(long[] shape, Func<int, bool> value)
+    private static SignatureCredential Credential(int bits, long[] shape, KeyedTargetMode mode) =>
+        OwnershipClaim.ForKey(Key, "l.weight", shape, SignatureGranularity.Weight, mode, bits).Derive();
+
+    /// <summary>A suspect whose first <paramref name="matches"/> signature bits match and the rest do not; other positions from <paramref name="rest"/>.</summary>
+    private static MaskSet Suspect(long[] shape, SignatureCredential cred, int matches, Func<long, bool> rest)
     {
         long n = shape.Aggregate(1L, (a, b) => a * b);
-        var values = Enumerable.Range(0, (int)n).Select(value).ToArray();
+        var values = new bool[n];
+        var bitAt = new Dictionary<long, int>();
+        for (int i = 0; i < cred.Bits.Count; i++)
+        {
+            bitAt[cred.Bits[i].Position] = i;
+        }
+
+        long free = 0;
+        for (long p = 0; p < n; p++)
+        {
+            values[p] = bitAt.TryGetValue(p, out int i) ? (i < matches ? cred.Bits[i].Expected : !cred.Bits[i].Expected) : rest(free++);
+        }
+
         return TestMasks.Set(("l.weight", tensor(values, ScalarType.Bool).reshape(shape)));
     }
 
@@ -32,9 +40,11 @@ public sealed class VerifierFprTests
     public void FairCoinFprIsTheExactBinomialTail(int matches)
     {
         const int m = 40;
-        var cred = Credential(m, [8, 10], SignatureNullModel.FairCoin, i => i % 3 == 0);
-        using var suspect = Suspect([8, 10], i => i < m ? (i < matches ? i % 3 == 0 : i % 3 != 0) : false);
+        var cred = Credential(m, [16, 10], KeyedTargetMode.Whitened);
+        using var suspect = Suspect([16, 10], cred, matches, _ => false);
         var verdict = new OwnershipVerifier().Verify(suspect, cred);
+        verdict.NullModel.Should().Be(SignatureNullModel.FairCoin);
+        verdict.NullDescription.Should().StartWith("Bin(40, 1/2)");
         verdict.Matches.Should().Be(matches);
         verdict.BitErrorRate.Should().BeApproximately(1 - (matches / 40.0), 1e-15);
 
@@ -56,9 +66,11 @@ public sealed class VerifierFprTests
     public void ForcedOnFprIsTheExactHypergeometricTail(int matches)
     {
         // n = 100 positions, m = 10 forced-on bits, the suspect keeps k = 20 positions, `matches` of them on the bits.
-        var cred = Credential(10, [10, 10], SignatureNullModel.ForcedOnHypergeometric, _ => true);
-        using var suspect = Suspect([10, 10], i => i < 10 ? i < matches : i < 10 + (20 - matches));
+        var cred = Credential(10, [10, 10], KeyedTargetMode.ForcedOn);
+        using var suspect = Suspect([10, 10], cred, matches, free => free < 20 - matches);
+        suspect.KeptIn("l.weight").Should().Be(20);
         var verdict = new OwnershipVerifier().Verify(suspect, cred);
+        verdict.NullModel.Should().Be(SignatureNullModel.ForcedOnHypergeometric);
         verdict.Matches.Should().Be(matches);
 
         BigInteger tail = 0;
@@ -75,8 +87,8 @@ public sealed class VerifierFprTests
     public void AdditionalTestsApplyTheSidakCorrection()
     {
         const int m = 40, matches = 28, w = 1000;
-        var cred = Credential(m, [8, 10], SignatureNullModel.FairCoin, _ => true);
-        using var suspect = Suspect([8, 10], i => i < matches);
+        var cred = Credential(m, [16, 10], KeyedTargetMode.Whitened);
+        using var suspect = Suspect([16, 10], cred, matches, _ => true);
         var verdict = new OwnershipVerifier().Verify(suspect, cred, new VerificationOptions { AdditionalTests = w, FalsePositiveRate = 0.5 });
         BigInteger tail = 0;
         for (int k = matches; k <= m; k++)
@@ -140,8 +152,8 @@ public sealed class VerifierFprTests
     [Fact]
     public void VerificationOptionsAreValidated()
     {
-        var cred = Credential(40, [8, 10], SignatureNullModel.FairCoin, _ => true);
-        using var suspect = Suspect([8, 10], _ => true);
+        var cred = Credential(40, [16, 10], KeyedTargetMode.Whitened);
+        using var suspect = Suspect([16, 10], cred, 40, _ => true);
         var act = () => new OwnershipVerifier().Verify(suspect, cred, new VerificationOptions { FalsePositiveRate = 0 });
         act.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*FalsePositiveRate*");
         var act2 = () => new OwnershipVerifier().Verify(suspect, cred, new VerificationOptions { AdditionalTests = 0 });
