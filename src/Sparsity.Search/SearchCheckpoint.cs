@@ -89,7 +89,7 @@ internal static class SearchCheckpoint
 
         var masks = new MaskSet(parameters.Select(p => KeyValuePair.Create(p.Name, reader.ReadTensor(p.Name + MaskSet.KeySuffix, device))).ToList());
         var initial = new MaskSet(parameters.Select(p => KeyValuePair.Create(p.Name, reader.ReadTensor("initial." + p.Name, device))).ToList());
-        var state = SearchState.FromParts(initial, masks, parameters);
+        var state = SearchState.FromParts(initial, masks, parameters, options.SemiStructured);
         state.EpochsDone = meta.EpochsDone;
         state.WeightDigests = digests;
         state.History.AddRange(meta.History);
