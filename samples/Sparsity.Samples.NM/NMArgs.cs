@@ -18,8 +18,8 @@ internal sealed record NMArgs
           --threads N          libtorch threads (default 1)
           --train-subset N     use N training examples (default all)
           --test-subset N      use N test examples (default all)
-          --results FILE       results JSON to merge into (default runs/nm/sparse-deployment-nm.json)
-          --export DIR         folder of the N:M export (default runs/nm)
+          --results FILE       results JSON to merge into (default results/nm/sparse-deployment-nm.json)
+          --export DIR         folder of the N:M export (default results/nm)
           --cache DIR          pre-trained model cache (default .cache/pretrained)
           --smoke              a run of under a minute: embedded data, 512 train / 500 test, 1 + 1 epochs
         """;
@@ -46,9 +46,9 @@ internal sealed record NMArgs
 
     public int? TestSubset { get; init; }
 
-    public string Results { get; init; } = Path.Combine("runs", "nm", "sparse-deployment-nm.json");
+    public string Results { get; init; } = Path.Combine("results", "nm", "sparse-deployment-nm.json");
 
-    public string Export { get; init; } = Path.Combine("runs", "nm");
+    public string Export { get; init; } = Path.Combine("results", "nm");
 
     public string Cache { get; init; } = Path.Combine(".cache", "pretrained");
 
@@ -86,7 +86,7 @@ internal sealed record NMArgs
                     "--smoke" => a with
                     {
                         Smoke = true, Data = null, DenseEpochs = 1, Epochs = 1, TrainSubset = 512, TestSubset = 500,
-                        Results = Path.Combine("runs", "nm-smoke", "sparse-deployment-nm.json"), Export = Path.Combine("runs", "nm-smoke"),
+                        Results = Path.Combine("results", "nm-smoke", "sparse-deployment-nm.json"), Export = Path.Combine("results", "nm-smoke"),
                     },
                     "--help" or "-h" => throw new FormatException(""),
                     var other => throw new FormatException($"Unknown option '{other}'."),

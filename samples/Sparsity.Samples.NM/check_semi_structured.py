@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks an N:M export written by Sparsity (SemiStructuredExport.Save, the N:M sample's *-jackpot.safetensors).
 
-    /usr/bin/python3 samples/Sparsity.Samples.NM/check_semi_structured.py runs/nm/lenet300-2of4-jackpot.safetensors
+    /usr/bin/python3 samples/Sparsity.Samples.NM/check_semi_structured.py results/nm/lenet300-2of4-jackpot.safetensors
 
 For every layer it checks the property PyTorch's torch.sparse.to_sparse_semi_structured relies on: the weight is a
 2-d [out, r] matrix (r = in for Linear, in*kh*kw for Conv2d) and every group of M consecutive entries along the last
