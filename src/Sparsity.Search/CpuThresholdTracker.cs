@@ -42,6 +42,14 @@ internal interface ILayerSelector : IDisposable
 
     /// <summary>Compares the exact top-k of <paramref name="flatScores"/> with <paramref name="flatMask"/> (both 1-D).</summary>
     SwapProposal Propose(Tensor flatScores, Tensor flatMask);
+
+    /// <summary>
+    /// The <paramref name="accepted"/> pairs carried out when a restriction accepts fewer than all proposed pairs
+    /// (in the current dispose scope). Default: the highest-scoring revivals and the lowest-scoring drops.
+    /// </summary>
+    (Tensor Revive, Tensor Drop) Restrict(SwapProposal proposal, Tensor flatScores, long accepted) => (
+        proposal.Revive.index_select(0, flatScores.index_select(0, proposal.Revive).topk((int)accepted).indexes),
+        proposal.Drop.index_select(0, flatScores.index_select(0, proposal.Drop).topk((int)accepted, largest: false).indexes));
 }
 
 /// <summary>

@@ -147,6 +147,16 @@ public sealed record MaskSearchOptions
     /// </summary>
     public MaskConstraint? Constraint { get; init; }
 
+    /// <summary>
+    /// N:M semi-structured search (our extension of the jackpot search to the pattern of Mishra et al., arXiv:2104.08378):
+    /// after every step each group of M consecutive scores along a layer's input dimension keeps its N highest
+    /// (ties by lower flat index), so every group of the mask holds exactly N weights throughout. The initial mask
+    /// must already follow the pattern in every layer it prunes (for example from <see cref="NMAllocation"/>);
+    /// layers it keeps whole stay whole. A partial acceptance by the <see cref="Restriction"/> swaps whole
+    /// within-group pairs. Null (default): the usual per-layer top-k. Cannot be combined with <see cref="Constraint"/>.
+    /// </summary>
+    public NMPattern? SemiStructured { get; init; }
+
     /// <summary>Training steps between two <see cref="SearchProgress"/> reports (≥ 1). Default 50.</summary>
     public int ProgressInterval
     {
@@ -170,7 +180,8 @@ public sealed record MaskSearchOptions
     /// <remarks>With a <see cref="Constraint"/> the string ends with <c>;constraint=</c> and a SHA-256 of its forced positions.</remarks>
     public string Fingerprint() => FormattableString.Invariant(
         $"epochs={Epochs};lr={LearningRate:R};momentum={Momentum:R};wd={WeightDecay:R};schedule={Schedule};batch={BatchSize};seed={Seed};bn={BatchNorm};restriction={Restriction.Description}")
-        + (Constraint is { } c ? ";constraint=" + ConstraintDigest(c) : string.Empty);
+        + (Constraint is { } c ? ";constraint=" + ConstraintDigest(c) : string.Empty)
+        + (SemiStructured is { } nm ? ";nm=" + nm : string.Empty);
 
     private static string ConstraintDigest(MaskConstraint constraint)
     {
@@ -188,6 +199,13 @@ public sealed record MaskSearchOptions
         if (CheckpointFolder is { } f && string.IsNullOrWhiteSpace(f))
         {
             throw new ArgumentException("CheckpointFolder must be null or a folder path.", nameof(CheckpointFolder));
+        }
+
+        if (SemiStructured is not null && Constraint is not null)
+        {
+            throw new ArgumentException(
+                "SemiStructured and Constraint cannot be combined (a constraint rebalances whole layers, which breaks N:M groups); set one of them.",
+                nameof(SemiStructured));
         }
     }
 }

@@ -133,7 +133,12 @@ public sealed class MaskSearcher
         var first = constrained ?? initial;
         using var start = Options.ScoreInitializer.Initialize(first);
         ValidateStart(start, first.Mask);
-        var state = SearchState.Start(start, first.Mask, parameters, device);
+        if (Options.SemiStructured is { } pattern)
+        {
+            NMLayerSelector.ValidateInitial(pattern, start.Mask);
+        }
+
+        var state = SearchState.Start(start, first.Mask, parameters, device, Options.SemiStructured);
         state.WeightDigests = SearchCheckpoint.Digests(parameters);
         if (Options.CheckpointFolder is { } folder)
         {
@@ -522,9 +527,8 @@ public sealed class MaskSearcher
         var drop = proposal.Drop;
         if (m < pairs)
         {
-            // Revive the m highest-scoring proposed revivals, drop the m lowest-scoring proposed drops.
-            revive = revive.index_select(0, flat.index_select(0, revive).topk((int)m).indexes);
-            drop = drop.index_select(0, flat.index_select(0, drop).topk((int)m, largest: false).indexes);
+            // Revive the m highest-scoring proposed revivals, drop the m lowest-scoring proposed drops (N:M: best within-group pairs).
+            (revive, drop) = tracker.Restrict(proposal, flat, m);
         }
 
         masked.SetMaskAt(p.Name, drop, keep: false);

@@ -119,7 +119,7 @@ internal static class SearchCheckpoint
                 : "the initial mask keeps no weight.");
         }
 
-        var state = SearchState.FromParts(initial.Clone(), masks, parameters);
+        var state = SearchState.FromParts(initial.Clone(), masks, parameters, options.SemiStructured);
         try
         {
             state.EpochsDone = meta.EpochsDone;

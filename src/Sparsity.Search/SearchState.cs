@@ -31,9 +31,12 @@ internal sealed class SearchState : IDisposable
 
     public SelectionStatistics PriorStatistics { get; set; } = new(0, 0, 0);
 
-    public static SearchState Start(InitialMask start, MaskSet initial, IReadOnlyList<PrunableParameter> parameters, Device device)
+    /// <summary>The N:M pattern of a semi-structured search (per-group selection), or null for per-layer top-k.</summary>
+    public NMPattern? Pattern { get; private init; }
+
+    public static SearchState Start(InitialMask start, MaskSet initial, IReadOnlyList<PrunableParameter> parameters, Device device, NMPattern? pattern = null)
     {
-        var state = new SearchState(initial.Clone(device), start.Mask.Clone(device));
+        var state = new SearchState(initial.Clone(device), start.Mask.Clone(device)) { Pattern = pattern };
         foreach (var p in parameters)
         {
             state.Scores[p.Name] = start.Scores[p.Name].detach().to(ScalarType.Float32).to(device).contiguous().clone().DetachFromDisposeScope();
@@ -43,9 +46,9 @@ internal sealed class SearchState : IDisposable
         return state;
     }
 
-    public static SearchState FromParts(MaskSet initial, MaskSet masks, IReadOnlyList<PrunableParameter> parameters)
+    public static SearchState FromParts(MaskSet initial, MaskSet masks, IReadOnlyList<PrunableParameter> parameters, NMPattern? pattern = null)
     {
-        var state = new SearchState(initial, masks);
+        var state = new SearchState(initial, masks) { Pattern = pattern };
         foreach (var p in parameters)
         {
             state.AddTracker(p);
@@ -85,7 +88,11 @@ internal sealed class SearchState : IDisposable
     private void AddTracker(PrunableParameter p)
     {
         long kept = Masks.KeptIn(p.Name);
-        if (kept > 0)
+        if (Pattern is { } pattern && kept < p.Count)
+        {
+            Trackers[p.Name] = new NMLayerSelector(pattern, p.Name, p.Shape);
+        }
+        else if (kept > 0)
         {
             var onCpu = Masks[p.Name].device.type == TorchSharp.DeviceType.CPU;
             Trackers[p.Name] = onCpu && !ForceTensorSelector && p.Count <= int.MaxValue

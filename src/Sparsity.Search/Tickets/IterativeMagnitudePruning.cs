@@ -526,6 +526,11 @@ public sealed class IterativeMagnitudePruning
         private MaskSet RandomMask(MaskSet ticket, long seed)
         {
             using var generator = new Generator((ulong)seed);
+            if (_o.Allocation is NMAllocation nm)
+            {
+                return RandomNMMask(ticket, nm, generator);
+            }
+
             var single = new GlobalAllocation(allowEmptyLayers: true);
             var parts = new List<KeyValuePair<string, Tensor>>();
             foreach (var (name, m) in ticket.Entries)
@@ -538,6 +543,14 @@ public sealed class IterativeMagnitudePruning
             }
 
             return new MaskSet(parts);
+        }
+
+        /// <summary>The random control of an N:M ticket: random scores cut by the same N:M allocation (N per group, random positions).</summary>
+        private static MaskSet RandomNMMask(MaskSet ticket, NMAllocation nm, Generator generator)
+        {
+            using var random = new ScoreSet(ticket.Entries
+                .Select(e => KeyValuePair.Create(e.Key, rand(e.Value.shape, generator: generator).to(e.Value.device).DetachFromDisposeScope())).ToList());
+            return nm.Allocate(random, nm.Pattern.Sparsity);
         }
 
         private LevelRecord Record(int level, double fraction, bool accepted, MaskSet mask, LevelTrainingResult result) => new()

@@ -35,7 +35,10 @@ public sealed record IterativeMagnitudePruningOptions
     /// How scores become a mask. Default (null) global: one threshold over all pruned parameters, so a level
     /// removes exactly ⌈f · remaining⌉ weights. With <see cref="LayerWiseAllocation"/> every layer prunes
     /// ⌈f · remaining in the layer⌉ of its own weights (the LTH paper's LeNet setting; see
-    /// <see cref="OutputLayerFraction"/>). Other allocations get the overall sparsity of the level.
+    /// <see cref="OutputLayerFraction"/>). Other allocations get the overall sparsity of the level. With
+    /// <see cref="NMAllocation"/> level 1 prunes straight to the N:M pattern (the pattern fixes the sparsity) and the
+    /// run then stops with <see cref="StopReason.NothingLeft"/>: N:M iterative magnitude pruning is one level of
+    /// prune-and-rewind (the random-mask control draws N random weights per group).
     /// </summary>
     public ISparsityAllocation? Allocation { get; init; }
 
