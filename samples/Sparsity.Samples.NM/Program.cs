@@ -30,7 +30,7 @@ if (a is null)
 
 set_num_threads(a.Threads);
 using var cancel = SampleConsole.CancelOnCtrlC();
-using var data = a.Data is null ? FashionMnist.LoadEmbedded(CPU) : FashionMnist.Load(a.Data, allowEmbedded: false, device: CPU);
+using var data = a.Data is null ? EmbeddedFashionMnist.Load(CPU) : FashionMnist.Load(a.Data, CPU);
 IDataset train = a.TrainSubset is { } n ? data.Train.Subset(n, a.Seed) : data.Train;
 IDataset test = a.TestSubset is { } t ? data.Test.Subset(t, a.Seed) : data.Test;
 string source = data.Source + (a.TrainSubset is { } s1 ? $"-train{s1}" : "") + (a.TestSubset is { } s2 ? $"-test{s2}" : "");
