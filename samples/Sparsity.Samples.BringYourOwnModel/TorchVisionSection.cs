@@ -57,8 +57,8 @@ internal static class TorchVisionSection
 
         var dense = Evaluator.Evaluate(model, test, cancellationToken: cancellationToken).Accuracy;
 
-        // Name the classifier: TorchSharp registers child modules in field order, so TorchVision's fc / classifier comes
-        // before the last convolution and KeepLastLayerDense would keep that convolution dense and prune the classifier.
+        // Name the classifier: TorchVision's MobileNetV2 registers `classifier` before `features` (torchvision: after), so
+        // KeepLastLayerDense would keep features.18.0 dense and prune the classifier; naming it works for both models.
         var selection = new ParameterSelectorOptions { Exclude = [architecture == "resnet18" ? "fc.weight" : "classifier.1.weight"] };
         var parameters = new ParameterSelector(selection).Select(model);
 

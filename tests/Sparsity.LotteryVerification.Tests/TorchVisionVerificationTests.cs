@@ -19,7 +19,7 @@ public sealed class TorchVisionVerificationTests
         nn.Module<Tensor, Tensor> model = name == "resnet18"
             ? torchvision.models.resnet18(num_classes: 10)
             : torchvision.models.mobilenet_v2(num_classes: 10);
-        // Name the classifier: TorchSharp registers it before the last convolution in both models.
+        // Name the classifier: TorchVision's MobileNetV2 registers it before its features (KeepLastLayerDense would miss it).
         var parameters = new ParameterSelector(new ParameterSelectorOptions { Exclude = [name == "resnet18" ? "fc.weight" : "classifier.1.weight"] }).Select(model);
         using var scores = new ScoreSet(parameters.Select(p => KeyValuePair.Create(p.Name, p.Weight.detach().abs().clone())).ToList());
         return (model, new GlobalAllocation().Allocate(scores, 1 - density));
