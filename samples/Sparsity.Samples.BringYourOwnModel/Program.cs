@@ -35,19 +35,30 @@ var data = new Option<string?>("--data")
 };
 var output = new Option<string>("--out") { Description = "Output folder (masks, demo weights)", DefaultValueFactory = _ => Path.Combine("results", "byo") };
 var seed = new Option<long>("--seed") { Description = "Seed of the demo training and the search", DefaultValueFactory = _ => 0 };
+var torchVision = new Option<string?>("--torchvision")
+{
+    Description = "Use a model of the TorchVision package instead (resnet18 or mobilenet_v2; --weights then holds a torchvision state dict): criteria, jackpot search, overlap and a keyed signature",
+};
+torchVision.AcceptOnlyFromAmong(TorchVisionSection.Architectures);
+var trainSubset = new Option<int?>("--train-subset") { Description = "Train and search on this many training images only (quick runs)" };
+trainSubset.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--train-subset must be at least 1.");
+});
 
 var command = new RootCommand(
     "Bring your own model: load a PyTorch state dict (safetensors) into a reference model, evaluate it on Fashion-MNIST, " +
     "prune it by magnitude and search a lottery jackpot from that mask; prints dense / magnitude / jackpot accuracy and saves the masks.")
 {
-    weights, modelName, sparsity, epochs, data, output, seed,
+    weights, modelName, sparsity, epochs, data, output, seed, torchVision, trainSubset,
 };
 command.SetAction((result, token) => Task.FromResult(Run(
     result.GetValue(weights), result.GetValue(modelName)!, result.GetValue(sparsity), result.GetValue(epochs),
-    result.GetValue(data), result.GetValue(output)!, result.GetValue(seed), token)));
+    result.GetValue(data), result.GetValue(output)!, result.GetValue(seed), result.GetValue(torchVision), result.GetValue(trainSubset), token)));
 return await command.Parse(args).InvokeAsync();
 
-static int Run(string? weightsPath, string name, double sparsity, int epochs, string? dataFolder, string outFolder, long seed, CancellationToken cancellationToken)
+static int Run(string? weightsPath, string name, double sparsity, int epochs, string? dataFolder, string outFolder, long seed,
+    string? torchVisionModel, int? trainSubset, CancellationToken cancellationToken)
 {
     Directory.CreateDirectory(outFolder);
     using var data = dataFolder switch
@@ -57,6 +68,13 @@ static int Run(string? weightsPath, string name, double sparsity, int epochs, st
         var folder => FashionMnist.Load(folder),
     };
     Console.WriteLine($"data: {data.Source} ({data.Train.Count:N0} train / {data.Test.Count:N0} test images)");
+    if (torchVisionModel is not null)
+    {
+        return TorchVisionSection.Run(torchVisionModel, weightsPath, sparsity, epochs, data, trainSubset, outFolder, seed, cancellationToken);
+    }
+
+    using var trainSubsetData = trainSubset is { } count ? data.Train.Subset(Math.Min(count, data.Train.Count), seed) : null;
+    var trainData = trainSubsetData ?? data.Train;
 
     if (weightsPath is null)
     {
@@ -111,7 +129,7 @@ static int Run(string? weightsPath, string name, double sparsity, int epochs, st
 
     // 3. The jackpot search from it: weights frozen, one score per weight trained, short restriction.
     using var search = SampleConsole.WithProgress($"jackpot search at sparsity {F(sparsity)}", epochs, report =>
-        new MaskSearcher(searchOptions).Search(model, initial, data.Train, data.Test,
+        new MaskSearcher(searchOptions).Search(model, initial, trainData, data.Test,
             new Progress<SearchProgress>(p => report(
                 p.Epoch - 1 + ((double)p.Step / Math.Max(1, p.StepsPerEpoch)),
                 p.Completed is { } e ? $"epoch {e.Epoch}: {e.TestAccuracy:F2} %" : $"loss {p.TrainLoss:F3}")),

@@ -6,7 +6,8 @@ namespace Sparsity;
 
 /// <summary>
 /// Walks a TorchSharp module tree and returns the weights that may be masked, named exactly like the
-/// PyTorch state-dict keys (<c>layer1.0.conv1.weight</c>), in module registration order.
+/// PyTorch state-dict keys (<c>layer1.0.conv1.weight</c>), in PyTorch's registration order (depth first: the
+/// order of <c>named_parameters()</c> and of the state dict).
 /// </summary>
 public sealed class ParameterSelector
 {
@@ -25,7 +26,7 @@ public sealed class ParameterSelector
 
     /// <summary>Selects the prunable weights of <paramref name="model"/>.</summary>
     /// <param name="model">The model; not modified.</param>
-    /// <returns>The prunable weights, in registration order.</returns>
+    /// <returns>The prunable weights, in PyTorch's registration order (depth first; "first" and "last" layer refer to it).</returns>
     /// <exception cref="ArgumentException">The model has no prunable weight under these options.</exception>
     public IReadOnlyList<PrunableParameter> Select(nn.Module model)
     {
@@ -53,6 +54,12 @@ public sealed class ParameterSelector
 
             candidates.Add(new PrunableParameter(name, module, "weight", kind));
         }
+
+        // PyTorch's order (depth first, as named_parameters and state_dict list the weights). TorchSharp's named_modules
+        // lists all children of a module before their descendants, so a top-level classifier would come before the
+        // convolutions nested in earlier children (ResNet: conv1, fc, layer1…), and "first/last layer" would be wrong.
+        var order = model.named_parameters().Select((e, i) => (e.name, i)).GroupBy(e => e.name).ToDictionary(g => g.Key, g => g.First().i);
+        candidates = [.. candidates.OrderBy(c => order.TryGetValue(c.Name, out var i) ? i : int.MaxValue)];
 
         var first = _options.KeepFirstLayerDense ? 1 : 0;
         var last = _options.KeepLastLayerDense ? 1 : 0;

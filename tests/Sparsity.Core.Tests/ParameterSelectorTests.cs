@@ -33,6 +33,21 @@ public sealed class ParameterSelectorTests
     }
 
     [Fact]
+    public void OrderIsPyTorchsDepthFirstOrderSoTheLastLayerIsTheTopLevelClassifier()
+    {
+        // VGG/ResNet shape: convolutions nested in a child, the classifier a later top-level child. TorchSharp's
+        // named_modules lists every child before the grandchildren (features, classifier, features.0, features.2).
+        using var model = nn.Sequential(
+            ("features", nn.Sequential(("0", nn.Conv2d(1, 2, 3)), ("1", nn.ReLU()), ("2", nn.Conv2d(2, 2, 3)))),
+            ("flat", nn.Flatten()),
+            ("classifier", nn.Linear(8, 3)));
+        model.named_modules().Select(m => m.name).Where(n => n is "classifier" or "features.0").Should().Equal("classifier", "features.0");
+        new ParameterSelector().Select(model).Select(p => p.Name).Should().Equal("features.0.weight", "features.2.weight", "classifier.weight");
+        new ParameterSelector(new() { KeepLastLayerDense = true }).Select(model).Select(p => p.Name).Should().Equal("features.0.weight", "features.2.weight");
+        new ParameterSelector(new() { KeepFirstLayerDense = true }).Select(model).Select(p => p.Name).Should().Equal("features.2.weight", "classifier.weight");
+    }
+
+    [Fact]
     public void IncludeAndExcludePatternsFilterByName()
     {
         using var model = TestModels.ConvNet();

@@ -26,7 +26,7 @@ public sealed class TorchVisionModelTests
         };
     }
 
-    /// <summary>Every Conv/Linear weight except the classifier, named (see the registration-order test).</summary>
+    /// <summary>Every Conv/Linear weight except the classifier, named (MobileNetV2 needs it: see the registration-order test).</summary>
     internal static ParameterSelectorOptions ClassifierDense(string name) =>
         new() { Exclude = [name == "resnet18" ? "fc.weight" : "classifier.1.weight"] };
 
@@ -34,20 +34,19 @@ public sealed class TorchVisionModelTests
     private static TensorDataset Images(long count, long seed) => Fixtures.Teacher(count, seed, [3, 32, 32], classes: 10);
 
     [Fact]
-    public void KeepLastLayerDenseMeansTheLastRegisteredLayerWhichIsNotTheClassifierOfTorchVisionModels()
+    public void KeepLastLayerDenseFindsResNet18sClassifierButNotMobileNetV2sWhichTorchVisionRegistersFirst()
     {
-        // TorchSharp registers a module's children in field order: TorchVision's ResNet lists conv1, fc, layer1 …,
-        // its MobileNetV2 lists classifier before features (PyTorch registers the classifier last in both). So
-        // "the last layer" in registration order is not the classifier, which would be pruned: name it instead.
+        // Selection follows PyTorch's depth-first registration order (named_parameters). TorchVision's ResNet
+        // registers fc last, as torchvision does; its MobileNetV2 registers `classifier` before `features`
+        // (torchvision: after), so there "the last layer" is features.18.0 and the classifier must be named.
         using var resnet = Create("resnet18", 0);
         var all = new ParameterSelector().Select(resnet).Select(p => p.Name).ToList();
         all.Should().HaveCount(21);
-        all.Take(2).Should().Equal("conv1.weight", "fc.weight");
-        all[^1].Should().Be("layer4.1.conv2.weight");
+        all[0].Should().Be("conv1.weight");
+        all[^1].Should().Be("fc.weight");
         new ParameterSelector(new ParameterSelectorOptions { KeepLastLayerDense = true }).Select(resnet).Select(p => p.Name)
-            .Should().Contain("fc.weight").And.NotContain("layer4.1.conv2.weight");
-        new ParameterSelector(ClassifierDense("resnet18")).Select(resnet).Select(p => p.Name)
-            .Should().HaveCount(20).And.NotContain("fc.weight").And.Contain("layer4.1.conv2.weight").And.Contain("layer2.0.downsample.0.weight");
+            .Should().Equal(new ParameterSelector(ClassifierDense("resnet18")).Select(resnet).Select(p => p.Name))
+            .And.HaveCount(20).And.Contain("layer4.1.conv2.weight").And.Contain("layer2.0.downsample.0.weight");
 
         using var mobile = Create("mobilenet_v2", 0);
         all = new ParameterSelector().Select(mobile).Select(p => p.Name).ToList();
