@@ -88,6 +88,10 @@ public sealed class ReaderExceptionTests : IDisposable
         select.Should().Throw<ArgumentException>().WithParameterName("model");
         var dense = () => MaskSet.Dense([]);
         dense.Should().Throw<ArgumentException>().WithParameterName("parameters").WithMessage("*No prunable parameter*");
+        var empty = () => new MaskSet([]);
+        empty.Should().Throw<ArgumentException>().WithParameterName("masks").WithMessage("*ParameterSelector*");
+        var noScores = () => new ScoreSet([]);
+        noScores.Should().Throw<ArgumentException>().WithParameterName("scores");
     }
 
     [Fact]
