@@ -37,6 +37,35 @@ public sealed partial class MaskSet
     }
 
     /// <summary>
+    /// A file written by <see cref="Save"/> (version 2) must carry its checksum; a file without one is read only
+    /// as a version-1 mask file or as a foreign (PyTorch) file whose metadata holds no Sparsity entry
+    /// (<c>format_version</c>, keys or a format starting with <c>sparsity</c>), so that a corrupted checksum key
+    /// cannot turn a corrupted file of ours into an unchecked one.
+    /// </summary>
+    private static void CheckProvenance(IReadOnlyDictionary<string, string> metadata, bool hasChecksum, string path)
+    {
+        var format = metadata.GetValueOrDefault(FormatKey);
+        var version = metadata.GetValueOrDefault(FormatVersionKey);
+        if (format == FormatName && version is not ("1" or FormatVersion))
+        {
+            throw new SparsityFormatException(path, $"mask file format version '{version}' is not supported (1 or {FormatVersion}).");
+        }
+
+        if (hasChecksum || (format == FormatName && version == "1"))
+        {
+            return;
+        }
+
+        bool ours = version is not null || (format?.StartsWith("sparsity", StringComparison.Ordinal) ?? false)
+            || metadata.Keys.Any(k => k.StartsWith("sparsity", StringComparison.Ordinal));
+        if (ours)
+        {
+            throw new SparsityFormatException(path,
+                "the file carries Sparsity mask-file metadata but no checksum (format version 2 files always have one); it was corrupted or edited.");
+        }
+    }
+
+    /// <summary>
     /// Loads every <c>*_mask</c> tensor of a safetensors file (BOOL, or U8 holding 0/1 as some PyTorch code
     /// saves them), in file order, named without the suffix.
     /// </summary>
@@ -44,25 +73,15 @@ public sealed partial class MaskSet
     /// <param name="device">Where to put the masks; CPU when null.</param>
     /// <exception cref="SparsityFormatException">
     /// The file is not valid safetensors, holds no mask, a mask with a blank parameter name (e.g. <c>" _mask"</c>),
-    /// a mask that is not BOOL/U8 0-1, or (for files written by <see cref="Save"/>, format version 2) content that
-    /// does not match its SHA-256 checksum. The message names the file.
+    /// a mask that is not BOOL/U8 0-1, content that does not match its SHA-256 checksum, or Sparsity metadata
+    /// without a checksum (a file written by <see cref="Save"/> always has one; PyTorch files without Sparsity
+    /// metadata are read unchecked). The message names the file.
     /// </exception>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     public static MaskSet Load(string path, Device? device = null)
     {
-        using var reader = SafeTensorsReader.Open(path);
-        if (reader.Metadata.TryGetValue(FormatKey, out var format) && format == FormatName)
-        {
-            var version = reader.Metadata.GetValueOrDefault(FormatVersionKey);
-            if (version == FormatVersion)
-            {
-                reader.VerifyChecksum();
-            }
-            else if (version != "1")
-            {
-                throw new SparsityFormatException(path, $"mask file format version '{version}' is not supported (1 or {FormatVersion}).");
-            }
-        }
+        using var reader = SafeTensorsReader.Open(path); // verifies the checksum when there is one
+        CheckProvenance(reader.Metadata, reader.HasChecksum, path);
         var maskInfos = reader.Tensors.Where(t => t.Name.EndsWith(KeySuffix, StringComparison.Ordinal) && t.Name.Length > KeySuffix.Length).ToList();
         if (maskInfos.Count == 0)
         {

@@ -17,24 +17,26 @@ public abstract class NamedTensorSet : IDisposable
     /// <param name="kind">What the tensors are ("score", "mask"), for messages.</param>
     private protected NamedTensorSet(IEnumerable<KeyValuePair<string, Tensor>> tensors, string kind)
     {
-        ArgumentNullException.ThrowIfNull(tensors);
+        // The caller passed "masks" or "scores" (the derived constructors' parameter), not "tensors".
+        string paramName = kind + "s";
+        ArgumentNullException.ThrowIfNull(tensors, paramName);
         _names = [];
         _tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, tensor) in tensors)
         {
             if (string.IsNullOrWhiteSpace(name))
             {
-                throw new ArgumentException($"A {kind} tensor has an empty name.", nameof(tensors));
+                throw new ArgumentException($"A {kind} tensor has an empty name.", paramName);
             }
 
             if (tensor is null)
             {
-                throw new ArgumentException($"The {kind} tensor '{name}' is null.", nameof(tensors));
+                throw new ArgumentException($"The {kind} tensor '{name}' is null.", paramName);
             }
 
             if (!_tensors.TryAdd(name, tensor))
             {
-                throw new ArgumentException($"The {kind} tensor '{name}' appears twice.", nameof(tensors));
+                throw new ArgumentException($"The {kind} tensor '{name}' appears twice.", paramName);
             }
 
             _names.Add(name);
@@ -42,7 +44,9 @@ public abstract class NamedTensorSet : IDisposable
 
         if (_names.Count == 0)
         {
-            throw new ArgumentException($"A {kind} set needs at least one tensor.", nameof(tensors));
+            throw new ArgumentException(
+                $"A {kind} set needs at least one tensor (one per prunable layer; select the layers with ParameterSelector, which names the model when it has none).",
+                paramName);
         }
 
         var device = _tensors[_names[0]].device;
@@ -52,7 +56,7 @@ public abstract class NamedTensorSet : IDisposable
             {
                 throw new ArgumentException(
                     $"The {kind} tensor '{name}' lives on {_tensors[name].device} but '{_names[0]}' on {device}; " +
-                    "move all tensors to one device first.", nameof(tensors));
+                    "move all tensors to one device first.", paramName);
             }
         }
     }

@@ -47,6 +47,31 @@ public sealed class ReaderExceptionTests : IDisposable
     }
 
     [Fact]
+    public void AMaskFileWithSparsityMetadataButNoChecksumIsRejectedAndForeignFilesAreRead()
+    {
+        using var m = tensor(new[] { true, false, true });
+        string Write(string name, Dictionary<string, string>? metadata)
+        {
+            var path = Path.Combine(_root, name);
+            SafeTensorsWriter.Write(path, [KeyValuePair.Create("fc.weight_mask", m)], metadata);
+            return path;
+        }
+
+        var stripped = Write("stripped.safetensors", new() { ["format"] = "sparsity.maskset", ["format_version"] = "2" });
+        var load = () => MaskSet.Load(stripped).Dispose();
+        load.Should().Throw<SparsityFormatException>().WithMessage($"{stripped}*no checksum*");
+        var renamed = Write("renamed.safetensors", new() { ["format"] = "sparsity.maskqet", ["sparsity.s`a256"] = "00" });
+        load = () => MaskSet.Load(renamed).Dispose();
+        load.Should().Throw<SparsityFormatException>().WithMessage("*no checksum*");
+
+        foreach (var metadata in new Dictionary<string, string>?[] { null, new() { ["format"] = "pt" }, new() { ["format"] = "sparsity.maskset", ["format_version"] = "1" } })
+        {
+            using var read = MaskSet.Load(Write("ok.safetensors", metadata));
+            read.KeptCount.Should().Be(2);
+        }
+    }
+
+    [Fact]
     public void AZeroSizeLayerIsNamedInTheError()
     {
         using var model = nn.Sequential(("fc1", nn.Linear(784, 0)), ("fc2", nn.Linear(3, 2)));
@@ -63,6 +88,10 @@ public sealed class ReaderExceptionTests : IDisposable
         select.Should().Throw<ArgumentException>().WithParameterName("model");
         var dense = () => MaskSet.Dense([]);
         dense.Should().Throw<ArgumentException>().WithParameterName("parameters").WithMessage("*No prunable parameter*");
+        var empty = () => new MaskSet([]);
+        empty.Should().Throw<ArgumentException>().WithParameterName("masks").WithMessage("*ParameterSelector*");
+        var noScores = () => new ScoreSet([]);
+        noScores.Should().Throw<ArgumentException>().WithParameterName("scores");
     }
 
     [Fact]

@@ -12,8 +12,9 @@ namespace Sparsity.IO;
 /// <see cref="Open(string)"/> validates the whole header before anything else is read: header length
 /// (at most 100 MB and within the file), JSON syntax, unique names, dtypes, shapes, and offsets that tile
 /// the data section exactly (in range, contiguous, non-overlapping, matching shape × dtype size). Tensors
-/// are then read one at a time, so no allocation exceeds what the file holds. Any fault in the file's
-/// content raises <see cref="SparsityFormatException"/>.
+/// are then read one at a time, so no allocation exceeds what the file holds. A file that carries a content
+/// checksum (<see cref="ChecksumKey"/>) is verified on open. Any fault in the file's content raises
+/// <see cref="SparsityFormatException"/>.
 /// </remarks>
 public sealed class SafeTensorsReader : IDisposable
 {
@@ -84,7 +85,15 @@ public sealed class SafeTensorsReader : IDisposable
         stream.ReadExactly(header);
         long dataStart = 8 + (long)headerLength;
         var (tensors, metadata) = SafeTensorsHeader.Parse(header, length - dataStart, source);
-        return new SafeTensorsReader(stream, source, dataStart, tensors, metadata);
+        var reader = new SafeTensorsReader(stream, source, dataStart, tensors, metadata);
+        if (reader.HasChecksum)
+        {
+            // A file that carries a checksum is verified whatever reads it (also when a corrupted format entry
+            // would make a format-specific reader skip its own check).
+            reader.VerifyChecksum();
+        }
+
+        return reader;
     }
 
     /// <summary>Whether the metadata holds a content checksum (<see cref="ChecksumKey"/>).</summary>

@@ -202,7 +202,7 @@ public sealed record TrainingCheckpoint(string Path, int Epoch, int Epochs, long
         {
             var r = history[i];
             if (r is null || r.Epoch != i + 1 || !double.IsFinite(r.LearningRate) || r.LearningRate < 0
-                || !(r.TrainAccuracy is >= 0 and <= 100) || r.TestAccuracy is { } t && !(t is >= 0 and <= 100) || !(r.Seconds >= 0) || double.IsPositiveInfinity(r.Seconds))
+                || !(double.IsNaN(r.TrainAccuracy) || r.TrainAccuracy is >= 0 and <= 100) || r.TestAccuracy is { } t && !(t is >= 0 and <= 100) || !(r.Seconds >= 0) || double.IsPositiveInfinity(r.Seconds))
             {
                 throw new SparsityFormatException(path, $"history record {i + 1} is out of order or out of range.");
             }

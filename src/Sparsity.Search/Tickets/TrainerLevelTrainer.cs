@@ -149,7 +149,7 @@ public sealed class TrainerLevelTrainer : ILevelTrainer
             .Select(e => new EpochRecord(e + 1, _options.LearningRateAt(e), double.NaN, double.NaN, null, null, 0.0))
             .ToList();
         var path = Path.Combine(folder, TrainingCheckpoint.FileName);
-        SafeTensorsWriter.Write(path, model.state_dict(), new Dictionary<string, string>
+        SafeTensorsWriter.WriteWithChecksum(path, model.state_dict(), new Dictionary<string, string>
         {
             ["format"] = TrainingCheckpoint.FormatName,
             ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
@@ -157,7 +157,7 @@ public sealed class TrainerLevelTrainer : ILevelTrainer
             ["seed"] = _options.Seed.ToString(CultureInfo.InvariantCulture),
             ["options"] = _options.Fingerprint(),
             ["history"] = JsonSerializer.Serialize(history, HistoryJson),
-        });
+        }, keepPrevious: false);
         return path;
     }
 
