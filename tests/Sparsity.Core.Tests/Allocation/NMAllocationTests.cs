@@ -56,8 +56,8 @@ public sealed class NMAllocationTests
     {
         var pattern = new NMPattern(n, m);
         var random = new Random(n * 100 + m);
-        // Few distinct values: most groups contain ties, many at the N-th/(N+1)-th boundary; also ±∞.
-        float[] values = [-3f, 0f, 0f, 1f, 2f, float.NegativeInfinity, float.PositiveInfinity];
+        // Few distinct values: most groups contain ties, many at the N-th/(N+1)-th boundary; also −∞ (ScoreSet rejects NaN and +∞).
+        float[] values = [-3f, 0f, 0f, 1f, 2f, float.NegativeInfinity, float.MaxValue];
         var a = Enumerable.Range(0, 24 * 16).Select(_ => values[random.Next(values.Length)]).ToArray();
         var b = Enumerable.Range(0, 8 * 4 * 2 * 2).Select(_ => values[random.Next(3)]).ToArray();
         using var scores = TestModels.Scores(("fc.weight", a, [24, 16]), ("conv.weight", b, [8, 4, 2, 2]));
