@@ -1,0 +1,52 @@
+using Sparsity.Models;
+using static TorchSharp.torch;
+
+namespace Sparsity.Deployment.Tests;
+
+/// <summary>Models and magnitude masks for the tests (masks from |w| on a randomly initialised model).</summary>
+internal static class TestModels
+{
+    public static nn.Module<Tensor, Tensor> LeNet300(long seed)
+    {
+        manual_seed(seed);
+        return new LeNet300100(1, 10);
+    }
+
+    public static nn.Module<Tensor, Tensor> ResNet20(long seed)
+    {
+        manual_seed(seed);
+        return ReferenceModels.Create("resnet20", 1, 10);
+    }
+
+    /// <summary>Keeps the top (1 − sparsity) of |w| over all selected weights under one global threshold.</summary>
+    public static MaskSet Magnitude(nn.Module model, double sparsity, bool keepLastDense = true)
+    {
+        var parameters = new ParameterSelector(new ParameterSelectorOptions { KeepLastLayerDense = keepLastDense }).Select(model);
+        using var scope = NewDisposeScope();
+        var all = cat(parameters.Select(p => p.Weight.detach().abs().flatten()).ToArray());
+        long keep = (long)Math.Round(all.numel() * (1 - sparsity));
+        var threshold = all.sort(descending: true).Values[keep - 1].item<float>();
+        return new MaskSet(parameters.Select(p =>
+            KeyValuePair.Create(p.Name, p.Weight.detach().abs().ge(threshold).DetachFromDisposeScope())).ToList());
+    }
+
+    /// <summary>A random mask of the given density for every entry of <paramref name="names"/>.</summary>
+    public static MaskSet Random(nn.Module model, double density, long seed, params string[] names)
+    {
+        var state = model.state_dict();
+        var generator = new TorchSharp.torch.Generator((ulong)seed);
+        return new MaskSet(names.Select(n => KeyValuePair.Create(n, rand(state[n].shape, generator: generator).lt(density))).ToList());
+    }
+
+    public static string TempPath(string name) =>
+        Path.Combine(Path.GetTempPath(), "sparsity-deployment-tests", $"{Guid.NewGuid():N}-{name}");
+
+    /// <summary>Whether two state dicts hold the same keys and bit-identical tensors.</summary>
+    public static bool SameState(nn.Module a, nn.Module b)
+    {
+        var sa = a.state_dict();
+        var sb = b.state_dict();
+        return sa.Count == sb.Count && sa.All(kv => sb.TryGetValue(kv.Key, out var t) && kv.Value.shape.SequenceEqual(t.shape)
+            && kv.Value.cpu().bytes.SequenceEqual(t.cpu().bytes));
+    }
+}
