@@ -18,16 +18,20 @@ internal static class TestModels
         return ReferenceModels.Create("resnet20", 1, 10);
     }
 
-    /// <summary>Keeps the top (1 − sparsity) of |w| over all selected weights under one global threshold.</summary>
+    /// <summary>Layer-wise magnitude: each selected layer keeps its top (1 − sparsity) of |w|.</summary>
     public static MaskSet Magnitude(nn.Module model, double sparsity, bool keepLastDense = true)
     {
         var parameters = new ParameterSelector(new ParameterSelectorOptions { KeepLastLayerDense = keepLastDense }).Select(model);
         using var scope = NewDisposeScope();
-        var all = cat(parameters.Select(p => p.Weight.detach().abs().flatten()).ToArray());
-        long keep = (long)Math.Round(all.numel() * (1 - sparsity));
-        var threshold = all.sort(descending: true).Values[keep - 1].item<float>();
-        return new MaskSet(parameters.Select(p =>
-            KeyValuePair.Create(p.Name, p.Weight.detach().abs().ge(threshold).DetachFromDisposeScope())).ToList());
+        // Layer-wise magnitude: every masked layer keeps its own top (1 − sparsity) of |w| (ties broken by position).
+        var masks = new MaskSet(parameters.Select(p =>
+        {
+            var flat = p.Weight.detach().abs().flatten();
+            long keep = Math.Max(1, (long)Math.Round(flat.numel() * (1 - sparsity)));
+            var mask = zeros(flat.numel(), ScalarType.Bool).index_fill_(0, flat.topk((int)keep).indexes, true);
+            return KeyValuePair.Create(p.Name, mask.reshape(p.Shape).DetachFromDisposeScope());
+        }).ToList());
+        return masks;
     }
 
     /// <summary>A random mask of the given density for every entry of <paramref name="names"/>.</summary>

@@ -87,37 +87,56 @@ public sealed class SparseLinear : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (input.dtype != ScalarType.Float32 || input.device_type != DeviceType.CPU || input.dim() == 0 || input.shape[^1] != InFeatures)
+        var shape = input.shape;
+        if (!Accepts(input, shape))
         {
             throw new ArgumentException(
-                $"SparseLinear expects a float32 CPU tensor [..., {InFeatures}]; got [{string.Join(", ", input.shape)}] {input.dtype} on {input.device}. " +
+                $"SparseLinear expects a float32 CPU tensor [..., {InFeatures}]; got [{string.Join(", ", shape)}] {input.dtype} on {input.device}. " +
                 "The managed kernel is CPU-only; keep layers on other devices dense (SparseDeployment.Convert does).",
                 nameof(input));
         }
 
-        var outShape = input.shape.ToArray();
-        outShape[^1] = OutFeatures;
-        long batch = input.numel() / Math.Max(1, InFeatures);
-        if (InFeatures == 0)
+        return Run(input, shape);
+    }
+
+    /// <summary>Whether <paramref name="input"/> (of shape <paramref name="shape"/>) is a float32 CPU tensor [..., in].</summary>
+    internal bool Accepts(Tensor input, long[] shape) =>
+        shape.Length > 0 && shape[^1] == InFeatures && input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU;
+
+    /// <summary>The forward pass for an input that <see cref="Accepts"/>; <paramref name="shape"/> is its shape.</summary>
+    internal Tensor Run(Tensor input, long[] shape)
+    {
+        long batch = 1;
+        for (int i = 0; i < shape.Length - 1; i++)
         {
-            batch = input.shape.Take(input.shape.Length - 1).Aggregate(1L, (a, b) => a * b);
+            batch *= shape[i];
         }
 
+        var outShape = (long[])shape.Clone();
+        outShape[^1] = OutFeatures;
         var output = empty(outShape, ScalarType.Float32);
         if (batch == 0 || OutFeatures == 0)
         {
             return output;
         }
 
-        using var x = input.detach().contiguous();
-        Compute(x, output, (int)batch);
+        if (input.is_contiguous())
+        {
+            Compute(input, output, (int)batch);
+        }
+        else
+        {
+            using var x = input.contiguous();
+            Compute(x, output, (int)batch);
+        }
+
         return output;
     }
 
     private unsafe void Compute(Tensor x, Tensor output, int batch)
     {
         var outSpan = output.bytes;
-        var inSpan = x.numel() == 0 ? Span<byte>.Empty : x.bytes;
+        var inSpan = InFeatures == 0 ? Span<byte>.Empty : x.bytes;
         fixed (byte* xb = inSpan)
         fixed (byte* yb = outSpan)
         {

@@ -29,19 +29,24 @@ internal sealed class SparseRoute : IDisposable
     private Tensor? Before(nn.Module<Tensor, Tensor> module, Tensor input)
     {
         _pending = null;
-        if (input.dtype != ScalarType.Float32 || input.device_type != TorchSharp.DeviceType.CPU || input.dim() == 0
-            || input.shape[^1] != _sparse.InFeatures || (input.requires_grad && is_grad_enabled()))
+        var shape = input.shape;
+        if (!_sparse.Accepts(input, shape) || (input.requires_grad && is_grad_enabled()))
         {
             return null;
         }
 
-        long batch = input.shape.Take(input.shape.Length - 1).Aggregate(1L, (a, b) => a * b);
+        long batch = 1;
+        for (int i = 0; i < shape.Length - 1; i++)
+        {
+            batch *= shape[i];
+        }
+
         if (!_cost.SparsePays(_density, batch))
         {
             return null;
         }
 
-        _pending = _sparse.forward(input);
+        _pending = _sparse.Run(input, shape);
         return _emptyInput;
     }
 
