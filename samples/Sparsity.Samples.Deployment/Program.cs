@@ -55,7 +55,7 @@ try
         ["inference"] = inference,
         ["nm"] = new JsonArray(),
     };
-    File.WriteAllText(outPath, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    File.WriteAllText(outPath, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
     Console.WriteLine($"wrote {outPath}: {files.Count} file rows, {inference.Count} inference rows");
     return 0;
 }

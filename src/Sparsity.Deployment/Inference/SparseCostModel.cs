@@ -3,14 +3,14 @@ namespace Sparsity.Deployment.Inference;
 /// <summary>
 /// When a sparse <see cref="SparseLinear"/> beats libtorch's dense <c>Linear</c> on one CPU thread: below a
 /// break-even density that depends on the kernel (hence the batch size). The defaults are the measured
-/// break-even densities of the per-layer-shape sweep in docs/deployment.md ("When sparse pays"), taken at the
-/// smallest of the measured shapes (where per-call overhead weighs most), so a layer routed sparse is faster
-/// on every measured shape.
+/// break-even densities of the per-layer-shape sweep in docs/deployment.md ("When sparse pays": 784×300, 300×100 and
+/// 1024×1024): the largest measured density at which sparse was faster on every shape — 10 % at batch 1 (20 % lost
+/// on all three) and 20 % at batch 128 (30 % lost on 784×300).
 /// </summary>
 public sealed record SparseCostModel
 {
-    private readonly double _rowGather = 0.30;
-    private readonly double _batched = 0.10;
+    private readonly double _rowGather = 0.10;
+    private readonly double _batched = 0.20;
 
     /// <summary>The default, measured cost model.</summary>
     public static SparseCostModel Default { get; } = new();

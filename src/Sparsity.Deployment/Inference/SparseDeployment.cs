@@ -16,7 +16,8 @@ namespace Sparsity.Deployment.Inference;
 /// dense layer runs as usual. Disposing the <see cref="DeployedModel"/> removes the hooks.
 /// Convert zeroes the pruned weights of the model in place (<see cref="MaskSet.ApplyTo"/>), so the dense fallback
 /// computes the masked model too. Layers on another device than the CPU stay dense (the managed kernel is CPU-only;
-/// nothing is moved); Conv layers stay dense (a sparse Conv2d did not pay in our measurements, docs/deployment.md).
+/// nothing is moved); Conv layers stay dense: no sparse convolution is provided (the im2col probe in docs/deployment.md pays only on
+/// ResNet-20's last stage at ≤ 10 % density; on the first stage the unfold alone costs more than the dense conv).
 /// </remarks>
 public static class SparseDeployment
 {
@@ -47,7 +48,7 @@ public static class SparseDeployment
                 string? denseReason = null;
                 if (p.Layer is not Linear)
                 {
-                    denseReason = $"{p.Kind} stays dense (sparse convolution did not pay in the measurements)";
+                    denseReason = $"{p.Kind} stays dense (no sparse convolution; measured im2col route in docs/deployment.md)";
                 }
                 else if (weight.device_type != TorchSharp.DeviceType.CPU)
                 {
