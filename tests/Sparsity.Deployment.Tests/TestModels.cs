@@ -45,6 +45,20 @@ internal static class TestModels
     public static string TempPath(string name) =>
         Path.Combine(Path.GetTempPath(), "sparsity-deployment-tests", $"{Guid.NewGuid():N}-{name}");
 
+    /// <summary>
+    /// Copies every state-dict tensor of <paramref name="source"/> into <paramref name="target"/> (tests run in
+    /// parallel and share libtorch's global generator, so two models built with the same seed may differ).
+    /// </summary>
+    public static void CopyState(nn.Module source, nn.Module target)
+    {
+        using var noGrad = no_grad();
+        var t = target.state_dict();
+        foreach (var (k, v) in source.state_dict())
+        {
+            t[k].copy_(v);
+        }
+    }
+
     /// <summary>Whether two state dicts hold the same keys and bit-identical tensors.</summary>
     public static bool SameState(nn.Module a, nn.Module b)
     {

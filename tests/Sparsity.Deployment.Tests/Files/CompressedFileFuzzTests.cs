@@ -31,6 +31,7 @@ public sealed class CompressedFileFuzzTests
         int rejected = 0, identical = 0;
         using var target = Small(3);
         using var pristine = Small(3);
+        TestModels.CopyState(target, pristine);
         for (int i = 0; i < count; i++)
         {
             File.WriteAllBytes(mutated, Mutate(original, random));
@@ -40,7 +41,7 @@ public sealed class CompressedFileFuzzTests
                 TestModels.SameState(target, reference).Should().BeTrue($"mutation {i} loaded without error, so it must load the original");
                 loaded.Equals(referenceMasks).Should().BeTrue($"mutation {i} loaded without error, so its masks must be the original's");
                 identical++;
-                Restore(target, pristine);
+                TestModels.CopyState(pristine, target);
             }
             catch (SparsityFormatException e)
             {
@@ -58,16 +59,6 @@ public sealed class CompressedFileFuzzTests
     {
         manual_seed(seed);
         return nn.Sequential(nn.Linear(12, 10), nn.ReLU(), nn.Linear(10, 5));
-    }
-
-    private static void Restore(nn.Module target, nn.Module pristine)
-    {
-        using var noGrad = no_grad();
-        var t = target.state_dict();
-        foreach (var (k, v) in pristine.state_dict())
-        {
-            t[k].copy_(v);
-        }
     }
 
     /// <summary>One of: flip a bit, set a random byte, truncate, insert a byte, delete a byte, or edit a digit of the header.</summary>

@@ -32,6 +32,7 @@ public sealed class CorruptFileTests
             File.WriteAllBytes(path, bytes[..length]);
             using var target = TestModels.LeNet300(9);
             using var before = TestModels.LeNet300(9);
+            TestModels.CopyState(target, before);
             var act = () => CompressedModelFile.Load(target, path);
             act.Should().Throw<SparsityFormatException>().Which.FilePath.Should().Be(path);
             TestModels.SameState(target, before).Should().BeTrue();

@@ -18,6 +18,7 @@ public sealed class SparseDeploymentTests
         model.eval();
         using var x = randn(batch, 1, 28, 28);
         using var reference = TestModels.LeNet300(4);
+        TestModels.CopyState(model, reference);
         masks.ApplyTo(reference);
         reference.eval();
         using var expected = reference.call(x);
