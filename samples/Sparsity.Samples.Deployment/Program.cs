@@ -206,6 +206,12 @@ static int Smoke(string work)
 
         double Time(Tensor x, int n)
         {
+            for (int i = 0; i < n; i++)
+            {
+                using var warm = NewDisposeScope();
+                copy.call(x);
+            }
+
             var watch = Stopwatch.StartNew();
             for (int i = 0; i < n; i++)
             {
