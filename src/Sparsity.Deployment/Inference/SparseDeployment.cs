@@ -13,7 +13,9 @@ namespace Sparsity.Deployment.Inference;
 /// forward hook on each converted <c>Linear</c>: when the call's input is a float32 CPU tensor, no gradient is
 /// wanted, and the cost model says sparse pays at that batch size, the pre-hook computes the sparse result and
 /// hands the dense layer an empty batch [0, in]; the forward hook then returns the sparse result. Otherwise the
-/// dense layer runs as usual. Disposing the <see cref="DeployedModel"/> removes the hooks.
+/// dense layer runs as usual. Disposing the <see cref="DeployedModel"/> removes the hooks. Like any TorchSharp
+/// module, a converted model must not run forward passes on several threads at once (the hooks hand the sparse result
+/// from the pre-hook to the forward hook through a field).
 /// Convert zeroes the pruned weights of the model in place (<see cref="MaskSet.ApplyTo"/>), so the dense fallback
 /// computes the masked model too. Layers on another device than the CPU stay dense (the managed kernel is CPU-only;
 /// nothing is moved); Conv layers stay dense: no sparse convolution is provided (the im2col probe in docs/deployment.md pays only on
