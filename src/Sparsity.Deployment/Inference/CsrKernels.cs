@@ -1,0 +1,149 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Sparsity.Deployment.Inference;
+
+/// <summary>
+/// Managed kernels for y = W x + b with W in CSR (rows = output features). Two layouts:
+/// <see cref="RowGather"/> walks each row once per example and gathers the inputs it needs (AVX2 gather + FMA,
+/// eight kept weights per step) — the batch-1 kernel; <see cref="TransposedBatch"/> works on the transposed
+/// input Xᵀ [in, B] and, for every kept weight, adds v · Xᵀ[c, :] to Yᵀ[r, :] in registers, eight examples per
+/// vector and eight vectors per pass (an outer-product form whose inner loop is contiguous) — the batched kernel.
+/// </summary>
+internal static unsafe class CsrKernels
+{
+    /// <summary>Turns off the AVX2 paths (tests compare the portable fallback with them).</summary>
+    internal static bool DisableIntrinsics { get; set; }
+
+    private static bool UseAvx2 => !DisableIntrinsics && Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>Y[n, :] = W X[n, :] + b for n in [0, batch); X is [batch, cols], Y is [batch, rows].</summary>
+    public static void RowGather(CsrWeights w, float* x, float* y, int batch)
+    {
+        fixed (int* rowPtr = w.RowPtr)
+        fixed (int* colIdx = w.ColIdx)
+        fixed (float* values = w.Values)
+        fixed (float* bias = w.Bias)
+        {
+            for (int n = 0; n < batch; n++)
+            {
+                float* xn = x + (long)n * w.Cols;
+                float* yn = y + (long)n * w.Rows;
+                for (int r = 0; r < w.Rows; r++)
+                {
+                    int j = rowPtr[r], end = rowPtr[r + 1];
+                    float sum = 0f;
+                    if (UseAvx2 && end - j >= 8)
+                    {
+                        var acc = Vector256<float>.Zero;
+                        for (; j + 8 <= end; j += 8)
+                        {
+                            var idx = Avx.LoadVector256(colIdx + j);
+                            var xs = Avx2.GatherVector256(xn, idx, 4);
+                            acc = Fma.MultiplyAdd(Avx.LoadVector256(values + j), xs, acc);
+                        }
+
+                        sum = Vector256.Sum(acc);
+                    }
+
+                    for (; j < end; j++)
+                    {
+                        sum += values[j] * xn[colIdx[j]];
+                    }
+
+                    yn[r] = w.Bias is null ? sum : sum + bias[r];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Yᵀ = W Xᵀ + b on transposed operands: <paramref name="xt"/> is [cols, stride], <paramref name="yt"/> is
+    /// [rows, stride], <paramref name="stride"/> a multiple of 8 (≥ batch; the padding columns are computed too).
+    /// </summary>
+    public static void TransposedBatch(CsrWeights w, float* xt, float* yt, int stride)
+    {
+        fixed (int* rowPtr = w.RowPtr)
+        fixed (int* colIdx = w.ColIdx)
+        fixed (float* values = w.Values)
+        fixed (float* bias = w.Bias)
+        {
+            for (int r = 0; r < w.Rows; r++)
+            {
+                int begin = rowPtr[r], end = rowPtr[r + 1];
+                var b0 = Vector256.Create(w.Bias is null ? 0f : bias[r]);
+                float* yr = yt + (long)r * stride;
+                int c = 0;
+                for (; c + 64 <= stride; c += 64)
+                {
+                    Block8(xt, stride, c, colIdx, values, begin, end, b0, yr);
+                }
+
+                for (; c < stride; c += 8)
+                {
+                    var acc = b0;
+                    for (int j = begin; j < end; j++)
+                    {
+                        acc = MulAdd(Vector256.Create(values[j]), Vector256.Load(xt + (long)colIdx[j] * stride + c), acc);
+                    }
+
+                    acc.Store(yr + c);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block8(float* xt, int stride, int c, int* colIdx, float* values, int begin, int end, Vector256<float> b0, float* yr)
+    {
+        Vector256<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0;
+        for (int j = begin; j < end; j++)
+        {
+            var v = Vector256.Create(values[j]);
+            float* row = xt + (long)colIdx[j] * stride + c;
+            a0 = MulAdd(v, Vector256.Load(row), a0);
+            a1 = MulAdd(v, Vector256.Load(row + 8), a1);
+            a2 = MulAdd(v, Vector256.Load(row + 16), a2);
+            a3 = MulAdd(v, Vector256.Load(row + 24), a3);
+            a4 = MulAdd(v, Vector256.Load(row + 32), a4);
+            a5 = MulAdd(v, Vector256.Load(row + 40), a5);
+            a6 = MulAdd(v, Vector256.Load(row + 48), a6);
+            a7 = MulAdd(v, Vector256.Load(row + 56), a7);
+        }
+
+        a0.Store(yr + c);
+        a1.Store(yr + c + 8);
+        a2.Store(yr + c + 16);
+        a3.Store(yr + c + 24);
+        a4.Store(yr + c + 32);
+        a5.Store(yr + c + 40);
+        a6.Store(yr + c + 48);
+        a7.Store(yr + c + 56);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        UseAvx2 ? Fma.MultiplyAdd(a, b, c) : a * b + c;
+
+    /// <summary>dst[j, i] = src[i, j] for src [rows, cols] (row stride <paramref name="srcStride"/>), dst row stride <paramref name="dstStride"/>.</summary>
+    public static void Transpose(float* src, int rows, int cols, int srcStride, float* dst, int dstStride)
+    {
+        const int Tile = 32;
+        for (int i0 = 0; i0 < rows; i0 += Tile)
+        {
+            int i1 = Math.Min(rows, i0 + Tile);
+            for (int j0 = 0; j0 < cols; j0 += Tile)
+            {
+                int j1 = Math.Min(cols, j0 + Tile);
+                for (int i = i0; i < i1; i++)
+                {
+                    for (int j = j0; j < j1; j++)
+                    {
+                        dst[(long)j * dstStride + i] = src[(long)i * srcStride + j];
+                    }
+                }
+            }
+        }
+    }
+}
