@@ -195,8 +195,21 @@ public sealed class ChannelDependencyDiscovery
             }
 
             var thresholds = tensor(batch.Select(p => (float)(p.Magnitude * 1e-6)).ToArray(), device: device).unsqueeze(1);
-            session.SetBatch(batch.Count, perturb, thresholds);
-            var output = model.call(input);
+            var inputPerturbed = batch.Any(p => p.Layer < 0);
+            Tensor output;
+            try
+            {
+                session.SetBatch(batch.Count, perturb, thresholds, inputPerturbed, fullBatch: false);
+                output = model.call(input);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not NotSupportedException)
+            {
+                // The model's arithmetic did not accept a batch-1 replay next to a full batch (an in-place
+                // operation on the smaller tensor); run this batch with full batches everywhere.
+                session.SetBatch(batch.Count, perturb, thresholds, inputPerturbed, fullBatch: true);
+                output = model.call(input);
+            }
+
             foreach (var (k, slot) in session.Moved)
             {
                 uf.Union(batch[k].Source, slot);
@@ -204,7 +217,7 @@ public sealed class ChannelDependencyDiscovery
 
             var outShape = (long[])baseOutput.shape.Clone();
             outShape[0] = batch.Count;
-            var outDiff = (output - baseOutput.expand(outShape)).abs().reshape(batch.Count, -1).amax(1);
+            var outDiff = (output.expand(outShape) - baseOutput.expand(outShape)).abs().reshape(batch.Count, -1).amax(1);
             var outMoved = outDiff.gt(thresholds.squeeze(1)).cpu().data<bool>().ToArray();
             for (var k = 0; k < batch.Count; k++)
             {

@@ -7,8 +7,8 @@ public sealed record ChannelDiscoveryOptions
     /// Small spatial sizes keep discovery fast. Default [1, 3, 32, 32].</summary>
     public IReadOnlyList<long> InputShape { get; init; } = [1, 3, 32, 32];
 
-    /// <summary>Probes evaluated in one forward pass (one batch element each). Default 64; 1 to 4096.</summary>
-    public int ProbeBatchSize { get; init; } = 64;
+    /// <summary>Probes evaluated in one forward pass (one batch element each). Default 256; 1 to 4096.</summary>
+    public int ProbeBatchSize { get; init; } = 256;
 
     /// <summary>Seed of the random probe input (discovery is deterministic for a seed). Default 0.</summary>
     public int Seed { get; init; }

@@ -17,9 +17,12 @@ internal sealed class ProbeSession : IDisposable
     private readonly List<Action> _hooks = [];
     private readonly Tensor?[] _baseIn;
     private readonly Tensor?[] _baseOut;
-    private Dictionary<int, List<(int K, long Channel, double Magnitude)>> _perturb = [];
+    private readonly int[] _order;
+    private readonly Dictionary<int, Tensor> _delta = [];
     private Tensor? _thresholds;
     private int _batch;
+    private int _firstOrder;
+    private int _calls;
 
     internal ProbeSession(List<(ChannelLayer Layer, nn.Module<Tensor, Tensor> Module)> layers, SlotMap slots)
     {
@@ -28,6 +31,7 @@ internal sealed class ProbeSession : IDisposable
         _baseIn = new Tensor?[layers.Count];
         _baseOut = new Tensor?[layers.Count];
         Calls = new int[layers.Count];
+        _order = new int[layers.Count];
         for (var i = 0; i < layers.Count; i++)
         {
             var index = i;
@@ -46,13 +50,33 @@ internal sealed class ProbeSession : IDisposable
 
     internal Tensor? BaseOutput(int layer) => _baseOut[layer];
 
-    /// <summary>Sets the probes of the next batch: per producing layer, the (batch element, channel, magnitude) triples.</summary>
-    internal void SetBatch(int batch, Dictionary<int, List<(int K, long Channel, double Magnitude)>> perturb, Tensor thresholds)
+    /// <summary>
+    /// Sets the probes of the next batch: per producing layer, the (batch element, channel, magnitude) triples.
+    /// Layers called before the first perturbed one cannot move, so they replay a batch-1 output (broadcast by the
+    /// model's arithmetic), unless <paramref name="fullBatch"/> asks for full batches everywhere.
+    /// </summary>
+    internal void SetBatch(int batch, Dictionary<int, List<(int K, long Channel, double Magnitude)>> perturb, Tensor thresholds, bool inputPerturbed, bool fullBatch)
     {
         _batch = batch;
-        _perturb = perturb;
         _thresholds = thresholds;
         Moved.Clear();
+        foreach (var d in _delta.Values)
+        {
+            d.Dispose();
+        }
+
+        _delta.Clear();
+        _firstOrder = inputPerturbed || fullBatch ? -1 : perturb.Keys.Select(i => _order[i]).DefaultIfEmpty(int.MaxValue).Min();
+        foreach (var (layer, list) in perturb)
+        {
+            var device = _baseOut[layer]!.device;
+            var delta = zeros([batch, _layers[layer].Layer.OutputChannels], device: device);
+            using var k = tensor(list.Select(p => (long)p.K).ToArray(), device: device);
+            using var c = tensor(list.Select(p => p.Channel).ToArray(), device: device);
+            using var m = tensor(list.Select(p => (float)p.Magnitude).ToArray(), device: device);
+            delta.index_put_(m, k, c);
+            _delta[layer] = delta.DetachFromDisposeScope();
+        }
     }
 
     private Tensor? Pre(int index, Tensor input)
@@ -61,9 +85,15 @@ internal sealed class ProbeSession : IDisposable
         Calls[index]++;
         if (Recording)
         {
+            _order[index] = _calls++;
             _baseIn[index]?.Dispose();
             _baseIn[index] = input.detach().clone().DetachFromDisposeScope();
             return null;
+        }
+
+        if (_order[index] < _firstOrder)
+        {
+            return layer.IsNorm ? null : input.narrow(0, 0, 0);
         }
 
         var axis = LayerAccess.ChannelAxis(layer.Kind, input);
@@ -101,27 +131,30 @@ internal sealed class ProbeSession : IDisposable
         }
 
         var baseOut = _baseOut[index]!;
-        var shape = (long[])baseOut.shape.Clone();
-        shape[0] = _batch;
         if (layer.IsNorm)
         {
-            using var delta = input - _baseIn[index]!;
-            return baseOut.expand(shape) + delta;
+            using var change = input - _baseIn[index]!;
+            return baseOut + change;
         }
 
-        var result = baseOut.expand(shape).clone();
-        if (_perturb.TryGetValue(index, out var list))
+        if (_order[index] < _firstOrder)
         {
-            var axis = LayerAccess.ChannelAxis(layer.Kind, result);
-            foreach (var (k, channel, magnitude) in list)
-            {
-                using var row = result.narrow(0, k, 1);
-                using var cell = row.narrow(axis, channel, 1);
-                cell.add_(magnitude);
-            }
+            return baseOut.clone();
         }
 
-        return result;
+        var shape = (long[])baseOut.shape.Clone();
+        shape[0] = _batch;
+        if (!_delta.TryGetValue(index, out var delta))
+        {
+            return baseOut.expand(shape).clone();
+        }
+
+        var axis = LayerAccess.ChannelAxis(layer.Kind, baseOut);
+        var view = Enumerable.Repeat(1L, shape.Length).ToArray();
+        view[0] = _batch;
+        view[axis] = shape[axis];
+        using var d = delta.view(view);
+        return baseOut + d;
     }
 
     public void Dispose()
@@ -131,7 +164,7 @@ internal sealed class ProbeSession : IDisposable
             remove();
         }
 
-        foreach (var t in _baseIn.Concat(_baseOut))
+        foreach (var t in _baseIn.Concat(_baseOut).Concat(_delta.Values))
         {
             t?.Dispose();
         }
