@@ -49,6 +49,17 @@ public sealed class ChannelDependencyDiscoveryTests
     }
 
     [Fact]
+    public void InPlaceAdditionIntoAnEarlierTensorIsFollowed()
+    {
+        using var model = new InPlaceResidual();
+        var graph = new ChannelDependencyDiscovery(new ChannelDiscoveryOptions { InputShape = [1, 2, 6, 6], ProbeBatchSize = 2 }).Discover(model);
+        graph.Groups.Select(g => (Members(g), g.ChannelCount, g.Removable)).Should().Equal(
+            ("stem.input×1", 2, false),
+            ("stem.output×1 body.input×1 body.output×1 fc.input×1", 4, true),
+            ("fc.output×1", 3, false));
+    }
+
+    [Fact]
     public void DiscoveryIsDeterministic()
     {
         using var model = TestModels.Create("resnet20", inputChannels: 1);
@@ -57,5 +68,24 @@ public sealed class ChannelDependencyDiscoveryTests
         var b = new ChannelDependencyDiscovery(options).Discover(model);
         b.Fingerprint.Should().Be(a.Fingerprint);
         b.Describe().Should().Be(a.Describe());
+    }
+}
+
+/// <summary>A residual written as an in-place addition into the earlier tensor (x += f(x)).</summary>
+internal sealed class InPlaceResidual : TorchSharp.torch.nn.Module<Tensor, Tensor>
+{
+    private readonly TorchSharp.Modules.Conv2d stem = TorchSharp.torch.nn.Conv2d(2, 4, 3, padding: 1);
+    private readonly TorchSharp.Modules.Conv2d body = TorchSharp.torch.nn.Conv2d(4, 4, 3, padding: 1);
+    private readonly TorchSharp.Modules.Linear fc = TorchSharp.torch.nn.Linear(4, 3);
+
+    internal InPlaceResidual() : base(nameof(InPlaceResidual)) => RegisterComponents();
+
+    public override Tensor forward(Tensor input)
+    {
+        using var x = stem.call(input);
+        using var y = body.call(x.relu());
+        x.add_(y);
+        using var p = x.mean([2, 3]);
+        return fc.call(p);
     }
 }
