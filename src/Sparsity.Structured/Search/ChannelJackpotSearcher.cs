@@ -198,7 +198,8 @@ public sealed class ChannelJackpotSearcher
         return m;
     }
 
-    /// <summary>Hooks that multiply every member's activations by the straight-through gate m + s − sg(s).</summary>
+    /// <summary>Hooks that multiply every member's activations by the straight-through gate m + s − sg(s); the returned
+    /// actions remove the hooks and free their index tensors.</summary>
     private static List<Action> GateHooks(List<(ChannelLayer Layer, nn.Module<Tensor, Tensor> Module)> entries, ChannelDependencyGraph graph,
         List<ChannelGroup> groups, Dictionary<int, Parameter> scores, Dictionary<int, Tensor> masks)
     {
@@ -223,6 +224,12 @@ public sealed class ChannelJackpotSearcher
                     var groupIdx = x.Member.Channels.SelectMany((c, j) => c.Select(_ => (long)j)).ToArray();
                     return (x.Group, Layer: tensor(layerIdx, device: device).DetachFromDisposeScope(), GroupIdx: tensor(groupIdx, device: device).DetachFromDisposeScope());
                 }).ToList();
+                foreach (var part in parts)
+                {
+                    hooks.Add(part.Layer.Dispose);
+                    hooks.Add(part.GroupIdx.Dispose);
+                }
+
                 Tensor Gate(Tensor t)
                 {
                     var gate = ones(width, device: device);
