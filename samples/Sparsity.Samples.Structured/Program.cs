@@ -78,7 +78,8 @@ foreach (var sparsity in options.Sparsities)
 
             var channels = (double)mask.RemovedChannelCount / graph.PrunableChannelCount;
             rows.Add(Measure(model, method, sparsity, seed, noFinetune, finetuned, options.FinetuneEpochs));
-            Console.WriteLine(FormattableString.Invariant($"{method} {sparsity:P0} seed {seed}: {noFinetune:F2} % → {finetuned:F2} % ({channels:P1} of prunable channels removed)"));
+            Console.WriteLine(FormattableString.Invariant($"{method} {sparsity:P0} seed {seed}: {noFinetune:F2} %") + (double.IsNaN(finetuned) ? string.Empty : FormattableString.Invariant($" → {finetuned:F2} % after fine-tuning")) +
+                FormattableString.Invariant($" ({channels:P1} of prunable channels removed)"));
         }
     }
 }
