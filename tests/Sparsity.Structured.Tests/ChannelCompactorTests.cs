@@ -10,6 +10,7 @@ public sealed class ChannelCompactorTests
     public static TheoryData<string, int> Models => new()
     {
         { "lenet300", 1 }, { "lenet5", 1 }, { "vgg11", 3 }, { "resnet20", 1 }, { "resnet20-projection", 1 }, { "resnet18", 3 }, { "resnet50", 3 },
+        { "torchvision-resnet18", 3 }, { "torchvision-mobilenet_v2", 3 },
     };
 
     internal static nn.Module<Tensor, Tensor> Build(string name, int channels) => name switch

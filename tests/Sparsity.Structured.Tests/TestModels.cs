@@ -12,7 +12,13 @@ internal static class TestModels
     internal static nn.Module<Tensor, Tensor> Create(string name, int inputChannels = 3, int classes = 10, ResNetShortcut? shortcut = null, int seed = 0)
     {
         manual_seed(seed);
-        nn.Module<Tensor, Tensor> model = shortcut is { } s ? new CifarResNet(20, inputChannels, classes, s) : ReferenceModels.Create(name, inputChannels, classes);
+        nn.Module<Tensor, Tensor> model = (name, shortcut) switch
+        {
+            (_, { } s) => new CifarResNet(20, inputChannels, classes, s),
+            ("torchvision-resnet18", _) => torchvision.models.resnet18(num_classes: classes),          // TorchVision 0.107 package
+            ("torchvision-mobilenet_v2", _) => torchvision.models.mobilenet_v2(num_classes: classes),
+            _ => ReferenceModels.Create(name, inputChannels, classes),
+        };
         Randomize(model, seed);
         model.eval();
         return model;
