@@ -146,7 +146,7 @@ public sealed class SearchCheckpointTests
 
         using var fresh = Fixtures.ConvBn(77);
         Fixtures.Load(fresh, pretrained);
-        var log = new WarningLog();
+        var log = new WarningLog<MaskSearcher>();
         // Epochs = 2 in the interrupted run's fingerprint; resume it with the same options.
         using var resumed = new MaskSearcher(options with { Epochs = 2, CheckpointFolder = folder }, log).Resume(fresh, train);
         log.Messages.Should().ContainSingle().Which.Should().Contain("previous generation");
@@ -241,23 +241,5 @@ public sealed class SearchCheckpointTests
     private sealed class SyncProgress(Action<SearchProgress> report) : IProgress<SearchProgress>
     {
         public void Report(SearchProgress value) => report(value);
-    }
-
-    private sealed class WarningLog : ILogger<MaskSearcher>
-    {
-        public List<string> Messages { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (logLevel == LogLevel.Warning)
-            {
-                Messages.Add(formatter(state, exception));
-            }
-        }
     }
 }

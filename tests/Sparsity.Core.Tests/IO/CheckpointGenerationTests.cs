@@ -1,3 +1,4 @@
+using Sparsity.Tests.Fuzzing;
 using Microsoft.Extensions.Logging;
 using Sparsity.IO;
 using static TorchSharp.torch;
@@ -62,7 +63,7 @@ public sealed class CheckpointGenerationTests : IDisposable
         Write(path, 1f);
         Write(path, 2f);
         File.Exists(SafeTensorsReader.PreviousGenerationPath(path)).Should().BeTrue();
-        var log = new ListLogger();
+        var log = new WarningLog<CheckpointGenerationTests>();
         SafeTensorsReader.ReadWithFallback(path, Read, log).Should().Be(2f);
         log.Messages.Should().BeEmpty();
 
@@ -106,23 +107,5 @@ public sealed class CheckpointGenerationTests : IDisposable
         File.Exists(live).Should().BeTrue("a write of a running process is not stale");
         File.Exists(otherFile).Should().BeTrue("only the target's own temporaries are touched");
         Read(path).Should().Be(1f);
-    }
-
-    private sealed class ListLogger : ILogger
-    {
-        public List<string> Messages { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (logLevel == LogLevel.Warning)
-            {
-                Messages.Add(formatter(state, exception));
-            }
-        }
     }
 }

@@ -131,7 +131,7 @@ public sealed class TicketCheckpointFuzzTests : IDisposable
         var bytes = File.ReadAllBytes(path);
         bytes[^5] ^= 0x10; // one flipped bit in the newest generation's data
         File.WriteAllBytes(path, bytes);
-        var log = new WarningLog();
+        var log = new WarningLog<TicketCheckpointFuzzTests>();
         var loaded = TicketCheckpoint.LoadState(_folder, model, parameters, CPU, log)!.Value;
         using (loaded.Mask)
         using (loaded.Trained)
@@ -168,23 +168,5 @@ public sealed class TicketCheckpointFuzzTests : IDisposable
         var (identical, rejected) = FileFuzzer.Run<SparsityFormatException>(original, FileFuzzer.MutateSafeTensors, DescribeTicket, n, seed: 19005);
         (identical + rejected).Should().Be(n);
         rejected.Should().BeGreaterThan(n / 2);
-    }
-
-    private sealed class WarningLog : ILogger
-    {
-        public List<string> Messages { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (logLevel == LogLevel.Warning)
-            {
-                Messages.Add(formatter(state, exception));
-            }
-        }
     }
 }
