@@ -74,7 +74,8 @@ public static class SoakRunner
                     GC.WaitForPendingFinalizers();
                 }
 
-                samples.Add([step, ResidentMemory.CurrentMiB(), GC.GetTotalMemory(false) / 1048576.0]);
+                var stats = DisposeScopeManager.Statistics;
+                samples.Add([step, ResidentMemory.CurrentMiB(), GC.GetTotalMemory(false) / 1048576.0, stats.ThreadTotalLiveCount, stats.CreatedOutsideScopeCount]);
             }
         });
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -97,7 +98,7 @@ public static class SoakRunner
             ["peak_rss_mib"] = Math.Round(ResidentMemory.PeakMiB(), 1),
             ["managed_heap_start_mib"] = Math.Round(samples[0][2], 1),
             ["managed_heap_end_mib"] = Math.Round(samples[^1][2], 1),
-            ["samples_step_rss_managed_mib"] = samples.Select(s => $"{s[0]}: {s[1]:F1} / {s[2]:F1}").ToList(),
+            ["samples_step_rss_managed_mib_live_outside"] = samples.Select(s => $"{s[0]}: {s[1]:F1} / {s[2]:F1} / {s[3]} / {s[4]}").ToList(),
         };
         Console.WriteLine($"{model}: {total} steps, RSS {start:F1} → {end:F1} MiB, drift {(end - start) / start:P2}");
         return run;
