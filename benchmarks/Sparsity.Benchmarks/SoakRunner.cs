@@ -80,8 +80,10 @@ public static class SoakRunner
             }
         });
         var watch = System.Diagnostics.Stopwatch.StartNew();
+        long flips;
         using (var result = new MaskSearcher(options).Search(network, initial, data, progress: progress))
         {
+            flips = result.History.Sum(h => h.FlipsAccepted);
         }
 
         double start = samples[0][1], end = samples[^1][1];
@@ -92,6 +94,7 @@ public static class SoakRunner
             ["gc_collect_before_each_sample"] = collect,
             ["batch"] = batchSize,
             ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1),
+            ["flips_accepted"] = flips,
             ["rss_before_search_mib"] = Math.Round(before, 1),
             ["rss_start_mib"] = Math.Round(start, 1),
             ["rss_end_mib"] = Math.Round(end, 1),
@@ -101,7 +104,7 @@ public static class SoakRunner
             ["managed_heap_end_mib"] = Math.Round(samples[^1][2], 1),
             ["samples_step_rss_managed_mib_live_outside"] = samples.Select(s => $"{s[0]}: {s[1]:F1} / {s[2]:F1} / {s[3]} / {s[4]}").ToList(),
         };
-        Console.WriteLine($"{model}: {total} steps, RSS {start:F1} → {end:F1} MiB, drift {(end - start) / start:P2}");
+        Console.WriteLine($"{model}: {total} steps, {flips} accepted flips, RSS {start:F1} → {end:F1} MiB, drift {(end - start) / start:P2}");
         return run;
     }
 
