@@ -46,7 +46,8 @@ public static class ResidentMemory
 
 /// <summary>
 /// "Peak RSS" column: the <c>VmHWM</c> the benchmark process printed through <see cref="ResidentMemory.ReportPeak"/>
-/// (runtime, libtorch, model, data and the workload's native allocations together); "-" for suites that do not print it.
+/// (runtime, libtorch, model, data and the workload's native allocations together); "-" for suites that do not print it
+/// and in process (<c>--smoke</c>), where no output is captured.
 /// </summary>
 public sealed class PeakResidentMemoryColumn : IColumn
 {
@@ -81,7 +82,7 @@ public sealed class PeakResidentMemoryColumn : IColumn
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
         var report = summary[benchmarkCase];
-        var line = report?.ExecuteResults.SelectMany(r => r.StandardOutput)
+        var line = report?.ExecuteResults.SelectMany(r => r.StandardOutput ?? [])
             .LastOrDefault(l => l.StartsWith(ResidentMemory.PeakPrefix, StringComparison.Ordinal));
         return line is null ? "-" : line[ResidentMemory.PeakPrefix.Length..] + " MiB";
     }
