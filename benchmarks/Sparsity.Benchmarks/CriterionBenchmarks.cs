@@ -48,6 +48,7 @@ public class CriterionBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        ResidentMemory.ReportPeak();
         _batch.Dispose();
         _model.Dispose();
     }

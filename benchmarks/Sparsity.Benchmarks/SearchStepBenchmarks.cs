@@ -50,6 +50,7 @@ public class SearchStepBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        ResidentMemory.ReportPeak();
         _initial.Dispose();
         _data.Dispose();
         _model.Dispose();

@@ -190,8 +190,7 @@ public sealed class MaskedModel : IDisposable
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (min, max) = positions.aminmax();
-        if (min.item<long>() < 0 || max.item<long>() >= weight.numel())
+        if (HostReads.Item<bool>(positions.lt(0).logical_or_(positions.ge(weight.numel())).any()))
         {
             throw new ArgumentException($"Positions for '{name}' must lie in [0, {weight.numel()}).", nameof(positions));
         }

@@ -37,7 +37,7 @@ internal static class LayerSelection
         long p = n - k;
         var t = flat.kthvalue(p, 0).values;
         var above = flat.gt(t);
-        long kept = above.count_nonzero().item<long>();
+        long kept = HostReads.Item<long>(above.count_nonzero());
         if (kept == k)
         {
             return new TopK(above.reshape(scores.shape), false, t);
@@ -72,7 +72,11 @@ internal sealed class ThresholdTracker : ILayerSelector
 {
     private const int MaxWidenings = 3;
     private Tensor? _tau;
+    private float? _tauValue; // host copy of _tau, read once when it is chosen
     private float? _pending;
+
+    /// <summary>Explicit host reads on this thread so far (<see cref="HostReads"/>), for tests that count them.</summary>
+    internal static long HostReadsSoFar => HostReads.Count;
 
     /// <summary>Creates a tracker for a layer of <paramref name="count"/> scores keeping <paramref name="kept"/>.</summary>
     public ThresholdTracker(long count, long kept)
@@ -108,13 +112,14 @@ internal sealed class ThresholdTracker : ILayerSelector
     public long ExactSelections { get; private set; }
 
     /// <inheritdoc />
-    public float? ThresholdValue => _tau is null ? _pending : _tau.item<float>();
+    public float? ThresholdValue => _tau is null ? _pending : _tauValue;
 
     /// <inheritdoc />
     public void Restore(float threshold, double delta)
     {
         _tau?.Dispose();
         _tau = null;
+        _tauValue = null;
         _pending = threshold;
         Delta = delta;
     }
@@ -144,6 +149,7 @@ internal sealed class ThresholdTracker : ILayerSelector
         if (_tau is null && _pending is { } pending)
         {
             _tau = tensor(pending, flat.dtype, flat.device).DetachFromDisposeScope();
+            _tauValue = pending;
             _pending = null;
         }
 
@@ -154,14 +160,14 @@ internal sealed class ThresholdTracker : ILayerSelector
 
         var tau = _tau;
         var le = flat.le(tau);
-        long c = le.count_nonzero().item<long>();
+        long c = HostReads.Item<long>(le.count_nonzero());
         if (c == p)
         {
             CountHits++;
             return new TopK(le.logical_not(), false, tau.clone());
         }
 
-        double delta = Delta > 0 ? Delta : Math.Max(1e-6, Math.Abs(tau.item<float>()) * 1e-4);
+        double delta = Delta > 0 ? Delta : Math.Max(1e-6, Math.Abs(_tauValue!.Value) * 1e-4);
         for (int attempt = 0; attempt <= MaxWidenings; attempt++, delta *= 4)
         {
             Tensor band;
@@ -170,7 +176,7 @@ internal sealed class ThresholdTracker : ILayerSelector
             {
                 // The p-th and (p+1)-th smallest are both ≤ τ: look in (τ − δ, τ].
                 var below = flat.le(tau.sub(delta));
-                long b = below.count_nonzero().item<long>();
+                long b = HostReads.Item<long>(below.count_nonzero());
                 if (b >= p)
                 {
                     continue;
@@ -183,7 +189,7 @@ internal sealed class ThresholdTracker : ILayerSelector
             {
                 // Both are > τ: look in (τ, τ + δ].
                 var leHigh = flat.le(tau.add(delta));
-                long a = leHigh.count_nonzero().item<long>();
+                long a = HostReads.Item<long>(leHigh.count_nonzero());
                 if (a < p + 1)
                 {
                     continue;
@@ -202,9 +208,9 @@ internal sealed class ThresholdTracker : ILayerSelector
 
             var sorted = values.sort().Values;
             var t = sorted[rank - 1];
-            bool tie = t.eq(sorted[rank]).item<bool>();
+            var pair = HostReads.Values(sorted.narrow(0, rank - 1, 2)); // t and the next score, in one read
             BandHits++;
-            return Finish(flat, t, tie, delta);
+            return Finish(flat, t, (float)pair[0], pair[0] == pair[1], delta);
         }
 
         return Exact(flat);
@@ -215,14 +221,14 @@ internal sealed class ThresholdTracker : ILayerSelector
         ExactSelections++;
         long p = Count - Kept;
         var t = flat.kthvalue(p, 0).values;
-        bool tie = flat.le(t).count_nonzero().item<long>() > p;
-        return Finish(flat, t, tie, Delta);
+        var read = HostReads.Values(stack([t.to(ScalarType.Float64), flat.le(t).count_nonzero().gt(p).to(ScalarType.Float64)])); // one read
+        return Finish(flat, t, (float)read[0], read[1] != 0, Delta);
     }
 
-    private TopK Finish(Tensor flat, Tensor t, bool tie, double delta)
+    private TopK Finish(Tensor flat, Tensor t, float tValue, bool tie, double delta)
     {
-        var moved = _tau is null ? 0.0 : Math.Abs(t.item<float>() - (double)_tau.item<float>());
-        Delta = Math.Max(2 * moved, Math.Max(delta / 4, Math.Abs(t.item<float>()) * 1e-7 + 1e-12));
+        var moved = _tauValue is { } old ? Math.Abs(tValue - (double)old) : 0.0;
+        Delta = Math.Max(2 * moved, Math.Max(delta / 4, Math.Abs(tValue) * 1e-7 + 1e-12));
         if (!double.IsFinite(Delta))
         {
             Delta = 0; // t = −∞ (a constraint forces off every pruned position): no band is ever needed
@@ -231,13 +237,14 @@ internal sealed class ThresholdTracker : ILayerSelector
         var newTau = t.detach().clone().DetachFromDisposeScope();
         _tau?.Dispose();
         _tau = newTau;
+        _tauValue = tValue;
         var above = flat.gt(t);
         if (!tie)
         {
             return new TopK(above, false, t.clone());
         }
 
-        long kept = above.count_nonzero().item<long>();
+        long kept = HostReads.Item<long>(above.count_nonzero());
         return new TopK(LayerSelection.BreakTies(flat, above, t, Kept, kept), true, t.clone());
     }
 

@@ -49,14 +49,51 @@ public sealed class GlobalAllocation(bool allowEmptyLayers = false, KeptCountRou
                 "would be empty; lower the sparsity or construct the allocation with allowEmptyLayers: true.");
         }
 
+        var layers = scores.Names.Select(n => scores[n]).ToList();
+        if (CpuTopKSelection.Supports(layers))
+        {
+            var fast = AllocateOnCpu(scores, layers, k);
+            if (fast is not null)
+            {
+                return fast;
+            }
+        }
+
+        return AllocateByConcatenation(scores, k);
+    }
+
+    /// <summary>
+    /// The CPU path: threshold and masks computed over the layers' memory without concatenating
+    /// (<see cref="CpuTopKSelection"/>); null when a layer would be empty and must keep its best weight, which
+    /// the concatenating path handles.
+    /// </summary>
+    private MaskSet? AllocateOnCpu(ScoreSet scores, List<Tensor> layers, long k)
+    {
+        using var scope = NewDisposeScope();
+        var masks = CpuTopKSelection.KeepTopK(layers, k, out var kept);
+        if (!AllowEmptyLayers && kept.Any(c => c == 0))
+        {
+            return null;
+        }
+
+        return new MaskSet(scores.Names.Select((n, i) => KeyValuePair.Create(n, masks[i].DetachFromDisposeScope())).ToList());
+    }
+
+    /// <summary>
+    /// The device-independent path: the layers are concatenated in layer order, the top k selected over the
+    /// flat tensor (<see cref="TopKSelection.KeepTopK(Tensor, long)"/>) and the result split into layers.
+    /// <paramref name="useCpuKernel"/> false forces the <c>kthvalue</c> selection (the reference tests compare against).
+    /// </summary>
+    internal MaskSet AllocateByConcatenation(ScoreSet scores, long k, bool useCpuKernel = true)
+    {
         using var scope = NewDisposeScope();
         var sizes = scores.Names.Select(n => scores[n].numel()).ToArray();
         var dtype = scores.Names.Any(n => scores[n].dtype == ScalarType.Float64) ? ScalarType.Float64 : ScalarType.Float32;
         var flat = cat(scores.Names.Select(n => scores[n].detach().flatten().to(dtype)).ToList(), 0);
-        var keep = TopKSelection.KeepTopK(flat, k);
+        var keep = TopKSelection.KeepTopK(flat, k, useCpuKernel);
         if (!AllowEmptyLayers)
         {
-            keep = KeepOnePerLayer(flat, keep, sizes);
+            keep = KeepOnePerLayer(flat, keep, sizes, useCpuKernel);
         }
 
         var parts = keep.split(sizes, 0);
@@ -71,7 +108,7 @@ public sealed class GlobalAllocation(bool allowEmptyLayers = false, KeptCountRou
         return rounding;
     }
 
-    private static Tensor KeepOnePerLayer(Tensor flat, Tensor keep, long[] sizes)
+    private static Tensor KeepOnePerLayer(Tensor flat, Tensor keep, long[] sizes, bool useCpuKernel)
     {
         var parts = keep.split(sizes, 0);
         var kept = parts.Select(p => p.count_nonzero().item<long>()).ToArray();
@@ -97,7 +134,7 @@ public sealed class GlobalAllocation(bool allowEmptyLayers = false, KeptCountRou
 
             // Add the layer's best weight (highest score, lowest index among equals).
             var layer = flat.narrow(0, offsets[l], sizes[l]);
-            var best = offsets[l] + TopKSelection.KeepTopK(layer, 1).to(ScalarType.Int64).argmax().item<long>();
+            var best = offsets[l] + TopKSelection.KeepTopK(layer, 1, useCpuKernel).to(ScalarType.Int64).argmax().item<long>();
             keep[best] = tensor(true);
             kept[l] = 1;
 
@@ -111,7 +148,7 @@ public sealed class GlobalAllocation(bool allowEmptyLayers = false, KeptCountRou
                 }
             }
 
-            var candidateScores = flat.masked_fill(eligible.logical_not(), double.PositiveInfinity);
+            var candidateScores = where(eligible, flat, flat.max()); // (a masked_fill with +∞ fails for float64 in libtorch 2.10)
             var lowest = candidateScores.min();
             var atLowest = logical_and(eligible, flat.eq(lowest));
             var drop = where(atLowest, index, tensor(-1L, device: flat.device)).max().item<long>();

@@ -10,10 +10,14 @@ internal static class TopKSelection
 {
     /// <summary>Boolean mask (same shape as <paramref name="scores"/>) keeping exactly k elements.</summary>
     /// <remarks>
-    /// Cost: one <c>kthvalue</c> (linear-time selection) plus a few elementwise passes; no sort.
+    /// Contiguous float32/float64 CPU scores take <see cref="CpuTopKSelection"/> (two passes over the
+    /// scores' memory); others cost one <c>kthvalue</c> (linear-time selection) plus a few elementwise passes; no sort.
     /// Caller owns the result; temporaries are disposed.
     /// </remarks>
-    public static Tensor KeepTopK(Tensor scores, long k)
+    public static Tensor KeepTopK(Tensor scores, long k) => KeepTopK(scores, k, useCpuKernel: true);
+
+    /// <summary>As <see cref="KeepTopK(Tensor, long)"/>; <paramref name="useCpuKernel"/> false forces the <c>kthvalue</c> path (the reference tests compare against).</summary>
+    internal static Tensor KeepTopK(Tensor scores, long k, bool useCpuKernel)
     {
         long n = scores.numel();
         if (k < 0 || k > n)
@@ -30,6 +34,10 @@ internal static class TopKSelection
         else if (k == n)
         {
             result = ones_like(scores, ScalarType.Bool);
+        }
+        else if (useCpuKernel && CpuTopKSelection.Supports([scores]))
+        {
+            result = CpuTopKSelection.KeepTopK([scores], k, out _)[0];
         }
         else
         {
