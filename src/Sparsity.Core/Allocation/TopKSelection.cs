@@ -48,7 +48,10 @@ internal static class TopKSelection
             var needed = k - above.count_nonzero().item<long>();
             // Keep the first `needed` ties in flat order (nonzero returns ascending indices).
             var tieIndices = equal.nonzero().flatten().narrow(0, 0, needed);
-            result = above.index_fill(0, tieIndices, true).reshape(scores.shape);
+            // The fill value is held for the whole call: an implicit Scalar temporary can be finalized by the GC
+            // while the native call still reads it (seen as a libtorch "Expected false to be true" from toBool).
+            using var keep = (TorchSharp.Scalar)true;
+            result = above.index_fill(0, tieIndices, keep).reshape(scores.shape);
         }
 
         return result.MoveToOuterDisposeScope();
