@@ -228,50 +228,9 @@ internal sealed class CpuThresholdTracker : ILayerSelector
     /// <summary>The rank-th and (rank+1)-th smallest values (1-based) of <paramref name="values"/> (reordered in place).</summary>
     private static (float, float) Select(Span<float> values, int rank)
     {
-        int k = rank - 1;
-        int left = 0, right = values.Length - 1;
-        var rng = new Random(values.Length);
-        while (right > left)
-        {
-            float pivot = values[left + rng.Next(right - left + 1)];
-            int i = left, j = right;
-            while (i <= j)
-            {
-                while (values[i] < pivot)
-                {
-                    i++;
-                }
-
-                while (values[j] > pivot)
-                {
-                    j--;
-                }
-
-                if (i <= j)
-                {
-                    (values[i], values[j]) = (values[j], values[i]);
-                    i++;
-                    j--;
-                }
-            }
-
-            if (k <= j)
-            {
-                right = j;
-            }
-            else if (k >= i)
-            {
-                left = i;
-            }
-            else
-            {
-                break;
-            }
-        }
-
-        float t = values[k];
+        float t = Quickselect.Smallest(values, rank);
         float next = float.PositiveInfinity;
-        for (int i = k + 1; i < values.Length; i++)
+        for (int i = rank; i < values.Length; i++)
         {
             if (values[i] < next)
             {

@@ -171,12 +171,12 @@ internal static class CpuTopKSelection
             long highRank = (long)Math.Ceiling((q * m) + margin);
             if (lowRank >= 1)
             {
-                lower = SelectSmallest<T>(sample, (int)lowRank);
+                lower = Quickselect.Smallest<T>(sample, (int)lowRank);
             }
 
             if (highRank <= m)
             {
-                upper = SelectSmallest<T>(sample, (int)highRank);
+                upper = Quickselect.Smallest<T>(sample, (int)highRank);
             }
         }
 
@@ -188,7 +188,7 @@ internal static class CpuTopKSelection
             needed = k - above;
         }
 
-        var t = SelectSmallest<T>(band, (int)(band.Length - needed + 1));
+        var t = Quickselect.Smallest<T>(band, (int)(band.Length - needed + 1));
         long greater = above, equal = 0;
         foreach (var v in band)
         {
@@ -360,54 +360,6 @@ internal static class CpuTopKSelection
                 }
             }
         }
-    }
-
-    /// <summary>The rank-th smallest value (1-based) of <paramref name="values"/>, which is reordered in place (quickselect).</summary>
-    private static T SelectSmallest<T>(T[] values, int rank)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int target = rank - 1;
-        int left = 0, right = values.Length - 1;
-        var rng = new Random(values.Length);
-        while (right > left)
-        {
-            T pivot = values[left + rng.Next(right - left + 1)];
-            int i = left, j = right;
-            while (i <= j)
-            {
-                while (values[i] < pivot)
-                {
-                    i++;
-                }
-
-                while (values[j] > pivot)
-                {
-                    j--;
-                }
-
-                if (i <= j)
-                {
-                    (values[i], values[j]) = (values[j], values[i]);
-                    i++;
-                    j--;
-                }
-            }
-
-            if (target <= j)
-            {
-                right = j;
-            }
-            else if (target >= i)
-            {
-                left = i;
-            }
-            else
-            {
-                break;
-            }
-        }
-
-        return values[target];
     }
 
     private static ulong[] BuildByteSpread()
