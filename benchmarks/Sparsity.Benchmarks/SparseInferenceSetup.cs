@@ -1,3 +1,4 @@
+using Sparsity.Criteria;
 using Sparsity.Models;
 using static TorchSharp.torch;
 
@@ -14,15 +15,9 @@ internal static class SparseInferenceSetup
         var model = new LeNet300100(1, 10);
         model.eval();
         var parameters = new ParameterSelector(new ParameterSelectorOptions { KeepLastLayerDense = true }).Select(model);
-        using var scope = NewDisposeScope();
-        // Layer-wise magnitude: every masked layer keeps its own top (1 − sparsity) of |w| (ties broken by position).
-        var masks = new MaskSet(parameters.Select(p =>
-        {
-            var flat = p.Weight.detach().abs().flatten();
-            long keep = Math.Max(1, (long)Math.Round(flat.numel() * (1 - sparsity)));
-            var mask = zeros(flat.numel(), ScalarType.Bool).index_fill_(0, flat.topk((int)keep).indexes, true);
-            return KeyValuePair.Create(p.Name, mask.reshape(p.Shape).DetachFromDisposeScope());
-        }).ToList());
+        // Layer-wise magnitude: every masked layer keeps its own top (1 − sparsity) of |w|.
+        using var scores = new MagnitudeCriterion().Score(model, parameters, []);
+        var masks = new LayerWiseAllocation().Allocate(scores, sparsity);
         masks.ApplyTo(model);
         return (model, masks);
     }

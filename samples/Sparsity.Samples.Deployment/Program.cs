@@ -1,3 +1,4 @@
+using Sparsity.Criteria;
 // Compressed files and sparse inference for pruned models.
 //
 //   dotnet run -c Release --project samples/Sparsity.Samples.Deployment -- --smoke
@@ -70,15 +71,9 @@ static (nn.Module<Tensor, Tensor> Model, MaskSet Masks) Masked(string name, doub
     var model = ReferenceModels.Create(name, 1, 10);
     model.eval();
     var parameters = new ParameterSelector(new ParameterSelectorOptions { KeepLastLayerDense = name == "lenet300" }).Select(model);
-    using var scope = NewDisposeScope();
     // Layer-wise magnitude: every masked layer keeps its own top (1 − sparsity) of |w|.
-    var masks = new MaskSet(parameters.Select(p =>
-    {
-        var flat = p.Weight.detach().abs().flatten();
-        long keep = Math.Max(1, (long)Math.Round(flat.numel() * (1 - sparsity)));
-        var mask = zeros(flat.numel(), ScalarType.Bool).index_fill_(0, flat.topk((int)keep).indexes, true);
-        return KeyValuePair.Create(p.Name, mask.reshape(p.Shape).DetachFromDisposeScope());
-    }).ToList());
+    using var scores = new MagnitudeCriterion().Score(model, parameters, []);
+    var masks = new LayerWiseAllocation().Allocate(scores, sparsity);
     masks.ApplyTo(model);
     return (model, masks);
 }
