@@ -6,61 +6,6 @@ using static TorchSharp.torch;
 
 namespace Sparsity.LotteryVerification;
 
-/// <summary>Options of <see cref="OwnershipVerifier"/>, validated at entry.</summary>
-public sealed record VerificationOptions
-{
-    /// <summary>Accept the claim when its (multiplicity-adjusted) false-positive probability is at most this (default 1e-9).</summary>
-    public double FalsePositiveRate { get; init; } = 1e-9;
-
-    /// <summary>
-    /// Further independent tests to pay for (claims or keys tried against this suspect), ≥ 1. For a QR claim the verifier
-    /// also pays for every 29×29 window of every suspect layer of the signed layer's rank (counted by the verifier, never
-    /// read from the claim): a claimant could have chosen the place after seeing the suspect.
-    /// </summary>
-    public long AdditionalTests { get; init; } = 1;
-
-    /// <summary>
-    /// The fingerprint the owner published before the dispute (<see cref="OwnershipClaim.Fingerprint"/>), or null to skip
-    /// the check. When set, a claim whose recomputed fingerprint differs is rejected with an <see cref="ArgumentException"/>.
-    /// </summary>
-    public string? PublishedFingerprint { get; init; }
-
-    /// <summary>
-    /// QR credentials only: search the pattern over every window of every suspect layer with the signed layer's kernel rank
-    /// (for a suspect whose layers were renamed or reordered) instead of reading the recorded place; each window is a test.
-    /// </summary>
-    public bool SearchAllWindows { get; init; }
-}
-
-/// <summary>The outcome of one ownership check.</summary>
-/// <param name="Scheme">Scheme of the credential.</param>
-/// <param name="Layer">Layer where the bits were read.</param>
-/// <param name="Row">Window row (QR), else null.</param>
-/// <param name="Column">Window column (QR), else null.</param>
-/// <param name="Bits">Number of signature bits m.</param>
-/// <param name="Matches">Bits that match.</param>
-/// <param name="BitErrorRate">1 − matches / m.</param>
-/// <param name="Log10FalsePositive">log₁₀ of the probability that an unrelated model matches at least this well, after the Šidák correction for <paramref name="PlacesSearched"/>.</param>
-/// <param name="PlacesSearched">Tests paid for (windows searched × additional tests).</param>
-/// <param name="Log10Threshold">log₁₀ of the accepted false-positive rate.</param>
-/// <param name="Verified">Whether <paramref name="Log10FalsePositive"/> ≤ <paramref name="Log10Threshold"/>.</param>
-/// <param name="NullModel">The null model the verifier chose for the scheme.</param>
-/// <param name="NullDescription">The null model in words, with its parameters (for example the nearest-alternative distance of a QR claim).</param>
-public sealed record OwnershipVerdict(
-    string Scheme,
-    string Layer,
-    int? Row,
-    int? Column,
-    int Bits,
-    int Matches,
-    double BitErrorRate,
-    double Log10FalsePositive,
-    long PlacesSearched,
-    double Log10Threshold,
-    bool Verified,
-    SignatureNullModel NullModel,
-    string NullDescription);
-
 /// <summary>
 /// Decides an ownership claim with a stated false-positive probability (docs/statistics.md#false-positives-of-a-signature; the paper leaves the
 /// decision to a person decoding a QR image). Decision rule: read the credential's bits from the suspect, count
