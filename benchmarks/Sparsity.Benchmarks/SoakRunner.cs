@@ -52,12 +52,8 @@ public static class SoakRunner
 
     private static Dictionary<string, object> Soak(string model, int batches, int batchSize, int epochs, bool collect)
     {
-        manual_seed(0);
-        using var network = ReferenceModels.Create(model, inputChannels: 1, classCount: 10);
-        var generator = new Generator(1);
-        using var x = randn(new long[] { batches * batchSize, 1, 28, 28 }, generator: generator);
-        using var y = randint(0, 10, new long[] { batches * batchSize }, generator: generator);
-        using var data = new TensorDataset(x, y, 10);
+        using var network = Network(model);
+        using var data = RandomData(batches * batchSize);
         var options = new MaskSearchOptions { Epochs = epochs, BatchSize = batchSize, EvaluateEveryEpoch = false, ProgressInterval = 1 };
         var parameters = new ParameterSelector(options.Parameters).Select(network);
         using var initial = new CriterionMaskInitializer(new MagnitudeCriterion(), new GlobalAllocation(), 0.9).Initialize(network, parameters, []);
@@ -111,12 +107,8 @@ public static class SoakRunner
     /// <summary>The same data and steps through the dense <see cref="Sparsity.Training.Trainer"/>: locates growth outside the search.</summary>
     private static Dictionary<string, object> DenseSoak(string model, int batches, int batchSize, int epochs, bool collect)
     {
-        manual_seed(0);
-        using var network = ReferenceModels.Create(model, inputChannels: 1, classCount: 10);
-        var generator = new Generator(1);
-        using var x = randn(new long[] { batches * batchSize, 1, 28, 28 }, generator: generator);
-        using var y = randint(0, 10, new long[] { batches * batchSize }, generator: generator);
-        using var data = new TensorDataset(x, y, 10);
+        using var network = Network(model);
+        using var data = RandomData(batches * batchSize);
         var options = Sparsity.Training.TrainingOptions.ReferenceRecipe with { Epochs = 1, BatchSize = batchSize };
         double Sample()
         {
@@ -160,5 +152,21 @@ public static class SoakRunner
     private sealed class StepSampler(Action<SearchProgress> report) : IProgress<SearchProgress>
     {
         public void Report(SearchProgress value) => report(value);
+    }
+
+    /// <summary>The reference model, initialised from seed 0.</summary>
+    private static nn.Module<Tensor, Tensor> Network(string model)
+    {
+        manual_seed(0);
+        return ReferenceModels.Create(model, inputChannels: 1, classCount: 10);
+    }
+
+    /// <summary>Random 1×28×28 images with random labels (seed 1): the same data for every soak row.</summary>
+    private static TensorDataset RandomData(long count)
+    {
+        var generator = new Generator(1);
+        using var x = randn(new long[] { count, 1, 28, 28 }, generator: generator);
+        using var y = randint(0, 10, new long[] { count }, generator: generator);
+        return new TensorDataset(x, y, 10);
     }
 }
