@@ -76,7 +76,7 @@ internal sealed class JackpotJob(JackpotOptions options)
                 jackpots.Add(Search(model, data, sparsity, device, cancellationToken));
             }
 
-            // 4 and 5. Tables, overlap reports, files and plots.
+            // 4 and 5. Costs and latency when shipped; tables, overlap reports, files and plots.
             JsonObject? speed = null;
             if (options.SpeedRounds > 0)
             {
@@ -85,7 +85,8 @@ internal sealed class JackpotJob(JackpotOptions options)
                 speed = SpeedCheck.Run(options, pretrained.Path, initial, data.Train, cancellationToken);
             }
 
-            var report = new JackpotReport(options, data.Source, pretrained, criteria, jackpots, comparison.DenseStepSeconds, speed);
+            var costs = SampleConsole.WithProgress("measuring costs and latency (dense, masked, compressed, deployed)", 1, _ => DeploymentCost.Measure(options, model, jackpots));
+            var report = new JackpotReport(options, data.Source, pretrained, criteria, jackpots, costs, comparison.DenseStepSeconds, speed);
             report.Print();
             report.Write();
             return 0;

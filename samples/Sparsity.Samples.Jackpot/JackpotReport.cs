@@ -8,7 +8,7 @@ namespace Sparsity.Samples.Jackpot;
 /// <summary>Prints the main job's tables and writes its files: masks, results.json, results.csv and three plots.</summary>
 internal sealed class JackpotReport(
     JackpotOptions options, string dataSource, PretrainedModel dense, IReadOnlyList<CriterionResult> criteria, IReadOnlyList<JackpotRun> jackpots,
-    double denseStepSeconds, JsonObject? speed)
+    IReadOnlyList<DeploymentCost> costs, double denseStepSeconds, JsonObject? speed)
 {
     private readonly Dictionary<(string, double), OverlapReport> _overlaps = criteria.ToDictionary(
         c => (c.Criterion, c.Sparsity),
@@ -24,6 +24,7 @@ internal sealed class JackpotReport(
                 .. options.Criteria.Select(c => (IReadOnlyList<string>)[c, .. sparsities.Select(s => F(Criterion(c, s).TestAccuracy)), $"{criteria.Where(r => r.Criterion == c).Average(r => r.TimeRatio):F1}×"]),
                 ["jackpot (search)", .. sparsities.Select(s => F(Jackpot(s).Search.FinalTestAccuracy ?? double.NaN)), ""],
             ]);
+        DeploymentCost.Print(costs, options.Model);
         foreach (var run in jackpots)
         {
             SampleConsole.Table($"jackpot search at sparsity {JackpotJob.Format(run.Sparsity)} ({options.Restriction.Name} restriction, {options.Init} initialisation; epoch 0 = the magnitude mask)",
@@ -130,6 +131,7 @@ internal sealed class JackpotReport(
                         ["overlap_log10_p"] = J(total.Log10P),
                     });
                 }))))),
+            ["costs"] = DeploymentCost.Json(costs),
             ["dense_step_seconds"] = denseStepSeconds,
             ["speed"] = speed,
             ["runs"] = new JsonArray(jackpots.Select(j => (JsonNode)new JsonObject

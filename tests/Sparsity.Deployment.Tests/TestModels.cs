@@ -37,8 +37,25 @@ internal static class TestModels
         return new MaskSet(names.Select(n => KeyValuePair.Create(n, rand(state[n].shape, generator: generator).lt(density))).ToList());
     }
 
-    public static string TempPath(string name) =>
-        Path.Combine(Path.GetTempPath(), "sparsity-deployment-tests", $"{Guid.NewGuid():N}-{name}");
+    /// <summary>A file path in this test run's own temporary folder, which is deleted when the run ends.</summary>
+    public static string TempPath(string name) => Path.Combine(RunFolder.Value, $"{Guid.NewGuid():N}-{name}");
+
+    private static readonly Lazy<string> RunFolder = new(() =>
+    {
+        var folder = Directory.CreateTempSubdirectory("sparsity-deployment-tests-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: a file still open elsewhere stays behind in the system's temporary folder.
+            }
+        };
+        return folder;
+    });
 
     /// <summary>
     /// Copies every state-dict tensor of <paramref name="source"/> into <paramref name="target"/> (tests run in

@@ -10,6 +10,7 @@ namespace Sparsity.Deployment.Inference;
 /// eight kept weights per step) — the batch-1 kernel; <see cref="TransposedBatch"/> works on the transposed
 /// input Xᵀ [in, B] and, for every kept weight, adds v · Xᵀ[c, :] to Yᵀ[r, :] in registers, eight examples per
 /// vector and eight vectors per pass (an outer-product form whose inner loop is contiguous) — the batched kernel.
+/// The kernels skip tiered compilation (AggressiveOptimization): a deployed model's first calls run optimised code.
 /// </summary>
 internal static unsafe class CsrKernels
 {
@@ -18,9 +19,26 @@ internal static unsafe class CsrKernels
 
     private static bool UseAvx2 => !DisableIntrinsics && Avx2.IsSupported && Fma.IsSupported;
 
-    /// <summary>Y[n, :] = W X[n, :] + b for n in [0, batch); X is [batch, cols], Y is [batch, rows].</summary>
-    public static void RowGather(CsrWeights w, float* x, float* y, int batch)
+    private static readonly Vector256<int> Lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+
+    /// <summary>
+    /// Y[n, :] = W X[n, :] + b for n in [0, batch); X is [batch, cols], Y is [batch, rows]; with
+    /// <paramref name="relu"/>, Y = max(0, W X + b) (the fused activation of <see cref="SparseMlp"/>). A full row
+    /// (every weight kept) is read with contiguous loads instead of gathers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RowGather(CsrWeights w, float* x, float* y, int batch, bool relu = false)
     {
+        if (UseAvx2 && !w.IsFull)
+        {
+            for (int n = 0; n < batch; n++)
+            {
+                SlicedGather(w.Sliced, x + (long)n * w.Cols, y + (long)n * w.Rows, relu);
+            }
+
+            return;
+        }
+
         fixed (int* rowPtr = w.RowPtr)
         fixed (int* colIdx = w.ColIdx)
         fixed (float* values = w.Values)
@@ -34,14 +52,35 @@ internal static unsafe class CsrKernels
                 {
                     int j = rowPtr[r], end = rowPtr[r + 1];
                     float sum = 0f;
-                    if (UseAvx2 && end - j >= 8)
+                    if (UseAvx2 && end > j)
                     {
                         var acc = Vector256<float>.Zero;
-                        for (; j + 8 <= end; j += 8)
+                        if (end - j == w.Cols)
                         {
-                            var idx = Avx.LoadVector256(colIdx + j);
-                            var xs = Avx2.GatherVector256(xn, idx, 4);
-                            acc = Fma.MultiplyAdd(Avx.LoadVector256(values + j), xs, acc);
+                            float* xr = xn - j;
+                            for (; j + 8 <= end; j += 8)
+                            {
+                                acc = Fma.MultiplyAdd(Avx.LoadVector256(values + j), Avx.LoadVector256(xr + j), acc);
+                            }
+                        }
+                        else
+                        {
+                            for (; j + 8 <= end; j += 8)
+                            {
+                                var idx = Avx.LoadVector256(colIdx + j);
+                                var xs = Avx2.GatherVector256(xn, idx, 4);
+                                acc = Fma.MultiplyAdd(Avx.LoadVector256(values + j), xs, acc);
+                            }
+
+                            if (j < end)
+                            {
+                                // The row's last 1–7 weights: a masked gather (lanes past the row read nothing and
+                                // count 0; the loads past the row stay inside the arrays' slack).
+                                var live = Vector256.LessThan(Lanes, Vector256.Create(end - j)).AsSingle();
+                                var xs = Avx2.GatherMaskVector256(Vector256<float>.Zero, xn, Avx.LoadVector256(colIdx + j), live, 4);
+                                acc = Fma.MultiplyAdd(Avx.And(Avx.LoadVector256(values + j), live), xs, acc);
+                                j = end;
+                            }
                         }
 
                         sum = Vector256.Sum(acc);
@@ -52,7 +91,58 @@ internal static unsafe class CsrKernels
                         sum += values[j] * xn[colIdx[j]];
                     }
 
-                    yn[r] = w.Bias is null ? sum : sum + bias[r];
+                    sum = w.Bias is null ? sum : sum + bias[r];
+                    yn[r] = relu && sum < 0f ? 0f : sum;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// y = W x + b for one example with W in sliced ELLPACK: eight rows per vector, one gather and one FMA per
+    /// entry column, two accumulators to hide the FMA latency; with <paramref name="relu"/>, y = max(0, W x + b).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SlicedGather(SlicedEllWeights w, float* x, float* y, bool relu)
+    {
+        fixed (int* colIdx = w.ColIdx)
+        fixed (float* values = w.Values)
+        fixed (float* bias = w.Bias)
+        fixed (int* rowOf = w.RowOf)
+        {
+            float* lanes = stackalloc float[SlicedEllWeights.SliceRows];
+            for (int s = 0; s < w.Slices; s++)
+            {
+                int* ci = colIdx + w.Start[s];
+                float* vi = values + w.Start[s];
+                int width = w.Width[s], k = 0;
+                var a0 = Avx.LoadVector256(bias + s * SlicedEllWeights.SliceRows);
+                var a1 = Vector256<float>.Zero;
+                for (; k + 2 <= width; k += 2)
+                {
+                    a0 = Fma.MultiplyAdd(Avx.LoadVector256(vi + k * 8), Avx2.GatherVector256(x, Avx.LoadVector256(ci + k * 8), 4), a0);
+                    a1 = Fma.MultiplyAdd(Avx.LoadVector256(vi + k * 8 + 8), Avx2.GatherVector256(x, Avx.LoadVector256(ci + k * 8 + 8), 4), a1);
+                }
+
+                if (k < width)
+                {
+                    a0 = Fma.MultiplyAdd(Avx.LoadVector256(vi + k * 8), Avx2.GatherVector256(x, Avx.LoadVector256(ci + k * 8), 4), a0);
+                }
+
+                var sum = Avx.Add(a0, a1);
+                if (relu)
+                {
+                    sum = Avx.Max(Vector256<float>.Zero, sum); // NaN stays NaN, as torch.relu
+                }
+
+                sum.Store(lanes);
+                int* slot = rowOf + s * SlicedEllWeights.SliceRows;
+                for (int lane = 0; lane < SlicedEllWeights.SliceRows; lane++)
+                {
+                    if (slot[lane] >= 0)
+                    {
+                        y[slot[lane]] = lanes[lane];
+                    }
                 }
             }
         }
@@ -62,6 +152,7 @@ internal static unsafe class CsrKernels
     /// Yᵀ = W Xᵀ + b on transposed operands: <paramref name="xt"/> is [cols, stride], <paramref name="yt"/> is
     /// [rows, stride], <paramref name="stride"/> a multiple of 8 (≥ batch; the padding columns are computed too).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TransposedBatch(CsrWeights w, float* xt, float* yt, int stride)
     {
         fixed (int* rowPtr = w.RowPtr)
@@ -127,6 +218,7 @@ internal static unsafe class CsrKernels
         UseAvx2 ? Fma.MultiplyAdd(a, b, c) : a * b + c;
 
     /// <summary>dst[j, i] = src[i, j] for src [rows, cols] (row stride <paramref name="srcStride"/>), dst row stride <paramref name="dstStride"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(float* src, int rows, int cols, int srcStride, float* dst, int dstStride)
     {
         const int Tile = 32;

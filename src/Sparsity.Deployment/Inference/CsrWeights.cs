@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using static TorchSharp.torch;
+
 namespace Sparsity.Deployment.Inference;
 
 /// <summary>A weight matrix [rows, cols] in compressed sparse rows with float32 values, and an optional bias.</summary>
@@ -11,7 +14,15 @@ internal sealed class CsrWeights
         ColIdx = colIdx;
         Values = values;
         Bias = bias;
+        IsFull = Kept == (long)rows * cols;
+        Sliced = SlicedEllWeights.FromCsr(this);
     }
+
+    /// <summary>Every weight is kept (the batch-1 kernel then reads rows with contiguous loads).</summary>
+    public bool IsFull { get; }
+
+    /// <summary>The same weights in sliced ELLPACK, for the batch-1 kernel.</summary>
+    public SlicedEllWeights Sliced { get; }
 
     public int Rows { get; }
 
@@ -25,7 +36,24 @@ internal sealed class CsrWeights
 
     public float[]? Bias { get; }
 
-    public int Kept => Values.Length;
+    /// <summary>Stored weights. <see cref="ColIdx"/> and <see cref="Values"/> hold <see cref="Slack"/> zero entries more, so that a kernel may load a full vector at any row's tail.</summary>
+    public int Kept => RowPtr[Rows];
+
+    /// <summary>Zero entries after the last row (one AVX2 vector).</summary>
+    public const int Slack = 8;
+
+    /// <summary>
+    /// Copies a float32 weight [rows, cols] (any device), an optional bias [rows] and an optional bool mask into CSR;
+    /// without a mask the non-zero weights are kept. The caller has validated shapes and dtypes.
+    /// </summary>
+    public static CsrWeights FromTensors(Tensor weight, Tensor? bias, Tensor? mask)
+    {
+        using var scope = NewDisposeScope();
+        var w = weight.detach().cpu().contiguous();
+        var m = (mask is null ? w.ne(0) : mask.cpu()).to(ScalarType.Byte).contiguous();
+        var b = bias is null ? null : MemoryMarshal.Cast<byte, float>(bias.detach().cpu().contiguous().bytes).ToArray();
+        return FromDense((int)w.shape[0], (int)w.shape[1], MemoryMarshal.Cast<byte, float>(w.bytes), m.bytes, b);
+    }
 
     /// <summary>Builds CSR from a dense row-major weight and a 0/1 mask of the same length (kept entries only).</summary>
     public static CsrWeights FromDense(int rows, int cols, ReadOnlySpan<float> weight, ReadOnlySpan<byte> mask, float[]? bias)
@@ -37,8 +65,8 @@ internal sealed class CsrWeights
             kept += mask[i] != 0 ? 1 : 0;
         }
 
-        var colIdx = new int[kept];
-        var values = new float[kept];
+        var colIdx = new int[kept + Slack];
+        var values = new float[kept + Slack];
         int k = 0;
         for (int r = 0; r < rows; r++)
         {

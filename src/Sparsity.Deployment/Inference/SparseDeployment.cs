@@ -87,4 +87,58 @@ public static class SparseDeployment
 
         return new DeployedModel(model, decisions, routes);
     }
+
+    /// <summary>
+    /// Compiles a plain multilayer perceptron (the input flattened, then Linear layers with ReLU or nothing between
+    /// them, as LeNet-300-100) into a <see cref="SparseMlp"/>: one managed pass over the kept weights for batches of
+    /// at most <see cref="SparseLinear.RowGatherMaxBatch"/> examples, and the model converted by
+    /// <see cref="Convert"/> for the rest. The chain is discovered by running the model on two random probe
+    /// batches with forward hooks on its Linear layers (every step checked exactly); a model that is not such a
+    /// chain is refused with the layer named, never compiled wrongly.
+    /// </summary>
+    /// <param name="model">The model, in the mode it will serve in (eval, so that dropout is the identity); its pruned weights are set to 0.</param>
+    /// <param name="masks">Masks of some of its Linear weights (state-dict keys). In the fused pass a masked layer is sparse where the cost model's batch-1 break-even says it pays; denser and unmasked layers are stored whole (their pruned weights are zero).</param>
+    /// <param name="exampleShape">The shape of one input example without the batch dimension, e.g. [1, 28, 28].</param>
+    /// <param name="costModel">Passed to <see cref="Convert"/> for the larger batches; <see cref="SparseCostModel.Default"/> when null.</param>
+    /// <returns>The compiled model; disposing it removes the hooks <see cref="Convert"/> installed.</returns>
+    /// <exception cref="ArgumentException">An empty or non-positive <paramref name="exampleShape"/>; a model that is not a float32 CPU Linear chain (the message names the layer); a mask <see cref="Convert"/> refuses.</exception>
+    public static SparseMlp CompileMlp(nn.Module<Tensor, Tensor> model, MaskSet masks, long[] exampleShape, SparseCostModel? costModel = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(masks);
+        ArgumentNullException.ThrowIfNull(exampleShape);
+        if (exampleShape.Length == 0 || exampleShape.Any(d => d < 1))
+        {
+            throw new ArgumentException($"exampleShape must list the positive sizes of one example without the batch dimension (e.g. [1, 28, 28]); got [{string.Join(", ", exampleShape)}].", nameof(exampleShape));
+        }
+
+        var chain = MlpChainDiscovery.Discover(model, exampleShape);
+        var off = chain.FirstOrDefault(l => l.Layer.weight!.dtype != ScalarType.Float32 || l.Layer.weight.device_type != TorchSharp.DeviceType.CPU);
+        if (off is not null)
+        {
+            throw new ArgumentException($"{off.Name} is {off.Layer.weight!.dtype} on {off.Layer.weight.device}; the fused pass computes float32 on the CPU (use Convert).", nameof(model));
+        }
+
+        var converted = Convert(model, masks, costModel);
+        try
+        {
+            // A layer stays sparse in the fused pass where the row-gather kernel pays (the cost model's batch-1
+            // break-even); denser and unmasked layers are stored whole and read with contiguous loads.
+            costModel ??= SparseCostModel.Default;
+            var keys = chain.Select(l => l.Name.Length == 0 ? "weight" : l.Name + ".weight").ToList();
+            var layers = chain.Select((l, i) =>
+            {
+                var weight = l.Layer.weight!;
+                bool sparse = masks.Contains(keys[i]) && costModel.SparsePays((double)masks.KeptIn(keys[i]) / weight.numel(), 1);
+                using var all = ones_like(weight, dtype: ScalarType.Bool);
+                return CsrWeights.FromTensors(weight, l.Layer.bias, sparse ? masks[keys[i]] : all);
+            }).ToArray();
+            return new SparseMlp(model, converted, keys, layers, chain.Select(l => l.ReluAfter).ToArray());
+        }
+        catch
+        {
+            converted.Dispose();
+            throw;
+        }
+    }
 }

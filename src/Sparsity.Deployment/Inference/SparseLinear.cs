@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -71,13 +70,7 @@ public sealed class SparseLinear : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"mask must be bool [{rows}, {cols}]; it is [{string.Join(", ", mask.shape)}] {mask.dtype}.", nameof(mask));
         }
 
-        using var scope = NewDisposeScope();
-        var w = weight.detach().cpu().contiguous();
-        var m = (mask is null ? w.ne(0) : mask.cpu()).to(ScalarType.Byte).contiguous();
-        var wData = MemoryMarshal.Cast<byte, float>(w.bytes).ToArray();
-        var mData = m.bytes.ToArray();
-        var b = bias is null ? null : MemoryMarshal.Cast<byte, float>(bias.detach().cpu().contiguous().bytes).ToArray();
-        return new SparseLinear(CsrWeights.FromDense((int)rows, (int)cols, wData, mData, b));
+        return new SparseLinear(CsrWeights.FromTensors(weight, bias, mask));
     }
 
     /// <summary>Computes <c>x Wᵀ + b</c> with the kept weights.</summary>
