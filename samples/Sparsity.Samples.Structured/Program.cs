@@ -46,9 +46,10 @@ var denseRow = Measure(dense, "dense", 0, 0, Evaluator.Evaluate(dense, test).Acc
 var rows = new List<Row>();
 foreach (var sparsity in options.Sparsities)
 {
-    foreach (var method in options.Methods)
+    // Seed by seed, both methods each, so that an interrupted run still holds comparable pairs.
+    foreach (var seed in options.Seeds)
     {
-        foreach (var seed in method == "l1" && options.FinetuneEpochs == 0 ? options.Seeds.Take(1) : options.Seeds)
+        foreach (var method in options.Methods.Where(m => m != "l1" || options.FinetuneEpochs > 0 || seed == options.Seeds[0]))
         {
             cancel.Token.ThrowIfCancellationRequested();
             using var model = Fresh();
@@ -78,6 +79,7 @@ foreach (var sparsity in options.Sparsities)
 
             var channels = (double)mask.RemovedChannelCount / graph.PrunableChannelCount;
             rows.Add(Measure(model, method, sparsity, seed, noFinetune, finetuned, options.FinetuneEpochs));
+            WriteResults();
             Console.WriteLine(FormattableString.Invariant($"{method} {sparsity:P0} seed {seed}: {noFinetune:F2} %") + (double.IsNaN(finetuned) ? string.Empty : FormattableString.Invariant($" → {finetuned:F2} % after fine-tuning")) +
                 FormattableString.Invariant($" ({channels:P1} of prunable channels removed)"));
         }
@@ -90,34 +92,40 @@ SampleConsole.Table("ResNet-20, structured channel pruning",
         Fmt(r.AccuracyFinetuned, "F2"), r.Params.ToString("N0", CultureInfo.InvariantCulture), Fmt(r.Flops / 1e6, "F1"), Fmt(r.LatencyB1, "F2"),
         Fmt(r.LatencyB128, "F1"), Fmt(denseRow.LatencyB128 / r.LatencyB128, "F2")]));
 
-Directory.CreateDirectory(options.Output);
-var json = new JsonObject
-{
-    ["dense"] = new JsonObject
-    {
-        ["accuracy"] = denseRow.AccuracyNoFinetune, ["params"] = denseRow.Params, ["flops"] = denseRow.Flops,
-        ["latency_ms_b1"] = denseRow.LatencyB1, ["latency_ms_b128"] = denseRow.LatencyB128,
-    },
-    ["runs"] = new JsonArray(rows.Select(r => (JsonNode)new JsonObject
-    {
-        ["method"] = r.Method, ["channel_sparsity"] = r.Sparsity, ["seed"] = r.Seed,
-        ["accuracy_no_finetune"] = r.AccuracyNoFinetune, ["accuracy_finetuned"] = double.IsNaN(r.AccuracyFinetuned) ? null : r.AccuracyFinetuned,
-        ["finetune_epochs"] = r.FinetuneEpochs, ["params"] = r.Params, ["flops"] = r.Flops,
-        ["latency_ms_b1"] = r.LatencyB1, ["latency_ms_b128"] = r.LatencyB128,
-    }).ToArray()),
-    ["data"] = source,
-    ["threads"] = options.Threads,
-    ["command"] = "dotnet run -c Release --project samples/Sparsity.Samples.Structured -- " + string.Join(' ', args),
-};
-var jsonFolder = Path.GetDirectoryName(Path.GetFullPath(options.Json));
-Directory.CreateDirectory(jsonFolder!);
-ResultFiles.WriteJson(options.Json, json);
+WriteResults();
 Plots.Lines(Path.Combine(options.Output, "accuracy-vs-latency.png"), "ResNet-20: accuracy against latency (batch 128, measured)", "latency at batch 128 (ms)",
     "test accuracy (%)", options.Methods.Select(m => new PlotSeries(m,
         new[] { denseRow.LatencyB128 }.Concat(rows.Where(r => r.Method == m).Select(r => r.LatencyB128)).ToArray(),
         new[] { denseRow.AccuracyNoFinetune }.Concat(rows.Where(r => r.Method == m).Select(r => double.IsNaN(r.AccuracyFinetuned) ? r.AccuracyNoFinetune : r.AccuracyFinetuned)).ToArray())));
 Console.WriteLine($"Wrote {options.Json} and {Path.Combine(options.Output, "accuracy-vs-latency.png")}.");
 return 0;
+
+// Rewritten after every run, so that a long run's finished rows survive an interruption.
+void WriteResults()
+{
+    Directory.CreateDirectory(options.Output);
+    var json = new JsonObject
+    {
+        ["dense"] = new JsonObject
+        {
+            ["accuracy"] = denseRow.AccuracyNoFinetune, ["params"] = denseRow.Params, ["flops"] = denseRow.Flops,
+            ["latency_ms_b1"] = denseRow.LatencyB1, ["latency_ms_b128"] = denseRow.LatencyB128,
+        },
+        ["runs"] = new JsonArray(rows.Select(r => (JsonNode)new JsonObject
+        {
+            ["method"] = r.Method, ["channel_sparsity"] = r.Sparsity, ["seed"] = r.Seed,
+            ["accuracy_no_finetune"] = r.AccuracyNoFinetune, ["accuracy_finetuned"] = double.IsNaN(r.AccuracyFinetuned) ? null : r.AccuracyFinetuned,
+            ["finetune_epochs"] = r.FinetuneEpochs, ["params"] = r.Params, ["flops"] = r.Flops,
+            ["latency_ms_b1"] = r.LatencyB1, ["latency_ms_b128"] = r.LatencyB128,
+        }).ToArray()),
+        ["data"] = source,
+        ["threads"] = options.Threads,
+        ["command"] = "dotnet run -c Release --project samples/Sparsity.Samples.Structured -- " + string.Join(' ', args),
+    };
+    var jsonFolder = Path.GetDirectoryName(Path.GetFullPath(options.Json));
+    Directory.CreateDirectory(jsonFolder!);
+    ResultFiles.WriteJson(options.Json, json);
+}
 
 nn.Module<Tensor, Tensor> Fresh()
 {

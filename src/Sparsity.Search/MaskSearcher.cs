@@ -330,6 +330,9 @@ public sealed class MaskSearcher
             }
 
             long stepsPerEpoch = StepsPerEpoch(train.Count, o.BatchSize);
+            // Off the CPU, an all-or-nothing restriction updates masks without reading anything back per step.
+            bool allOrNothing = SyncFreeMaskUpdate.IsAllOrNothing(o.Restriction, out var refuseOnTie);
+            bool syncFree = allOrNothing && state.Pattern is null && (device.type != TorchSharp.DeviceType.CPU || SearchState.ForceSyncFreeUpdate);
             for (int epoch = state.EpochsDone; epoch < o.Epochs; epoch++)
             {
                 long seed = unchecked(o.Seed * 1000003L + epoch);
@@ -337,6 +340,7 @@ public sealed class MaskSearcher
                 SetTrainMode(model);
                 double lr = o.LearningRateAt(epoch);
                 long accepted = 0, refused = 0, steps = 0;
+                using var flips = syncFree ? zeros(2, ScalarType.Int64, device) : null; // accepted, refused (sync-free path)
                 using var lossSum = zeros(1, ScalarType.Float64, device);
                 using var lossGuard = new NonFiniteLossGuard(device, epoch);
                 var watch = Stopwatch.StartNew();
@@ -361,6 +365,16 @@ public sealed class MaskSearcher
                         StepScores(masked, parameters, state, lr);
                         foreach (var p in parameters)
                         {
+                            if (flips is not null)
+                            {
+                                if (state.Trackers.TryGetValue(p.Name, out var layer))
+                                {
+                                    SyncFreeMaskUpdate.Apply(masked, p.Name, SelectionScores(p, state, forced), layer.Kept, refuseOnTie, flips[0], flips[1]);
+                                }
+
+                                continue;
+                            }
+
                             var (a, r) = UpdateMask(masked, p, state, epoch, forced);
                             accepted += a;
                             refused += r;
@@ -375,6 +389,13 @@ public sealed class MaskSearcher
                         lossGuard.ThrowIfSeen();
                         progress.Report(new SearchProgress(epoch + 1, o.Epochs, steps, stepsPerEpoch, lossSum.item<double>() / steps, null));
                     }
+                }
+
+                if (flips is not null)
+                {
+                    var counts = HostReads.Values(flips); // the epoch's one read of the flip counters
+                    accepted += (long)counts[0];
+                    refused += (long)counts[1];
                 }
 
                 watch.Stop();
@@ -493,17 +514,7 @@ public sealed class MaskSearcher
             return (0, 0); // a layer that keeps nothing
         }
 
-        var flat = state.Scores[p.Name].view(-1);
-        if (forced.TryGetValue(p.Name, out var f))
-        {
-            // Constraint: the selection sees forced-on scores as +∞ and forced-off as −∞ (the stored scores, which
-            // the optimiser steps, are left as they are). The top-k of these scores holds every forced-on position
-            // and no forced-off one, so the proposed swaps never touch a forced position and a mask that satisfies
-            // the constraint keeps satisfying it under any restriction policy.
-            flat = flat.clone();
-            flat.index_fill_(0, f.On, float.PositiveInfinity);
-            flat.index_fill_(0, f.Off, float.NegativeInfinity);
-        }
+        var flat = SelectionScores(p, state, forced);
         var proposal = tracker.Propose(flat, masked.Mask(p.Name).view(-1));
         long pairs = proposal.Pairs;
         if (pairs == 0)
@@ -534,6 +545,24 @@ public sealed class MaskSearcher
         masked.SetMaskAt(p.Name, drop, keep: false);
         masked.SetMaskAt(p.Name, revive, keep: true);
         return (2 * m, 2 * (pairs - m));
+    }
+
+    /// <summary>The layer's flat scores as the selection sees them (in the current dispose scope).</summary>
+    private static Tensor SelectionScores(PrunableParameter p, SearchState state, Dictionary<string, (Tensor On, Tensor Off)> forced)
+    {
+        var flat = state.Scores[p.Name].view(-1);
+        if (forced.TryGetValue(p.Name, out var f))
+        {
+            // Constraint: the selection sees forced-on scores as +∞ and forced-off as −∞ (the stored scores, which
+            // the optimiser steps, are left as they are). The top-k of these scores holds every forced-on position
+            // and no forced-off one, so the proposed swaps never touch a forced position and a mask that satisfies
+            // the constraint keeps satisfying it under any restriction policy.
+            flat = flat.clone();
+            flat.index_fill_(0, f.On, float.PositiveInfinity);
+            flat.index_fill_(0, f.Off, float.NegativeInfinity);
+        }
+
+        return flat;
     }
 
     private static long StepsPerEpoch(long count, int batchSize) => (count + batchSize - 1) / batchSize;

@@ -85,6 +85,9 @@ internal sealed class SearchState : IDisposable
     /// <summary>Use the tensor selector even on CPU (tests compare both paths).</summary>
     public static bool ForceTensorSelector { get; set; }
 
+    /// <summary>Use the sync-free mask update (<see cref="SyncFreeMaskUpdate"/>) even on CPU (tests compare both paths and count host reads).</summary>
+    public static bool ForceSyncFreeUpdate { get; set; }
+
     private void AddTracker(PrunableParameter p)
     {
         long kept = Masks.KeptIn(p.Name);
