@@ -28,8 +28,10 @@ namespace Sparsity.Search;
 /// <see cref="MaskSearchOptions.BatchNorm"/> (by default they update, as in the official code).</para>
 /// <para>Unlike the released <c>cifar.py</c> at HEAD (which rebuilds the model without its pre-trained weights
 /// after computing the budget, docs/algorithms.md#deviations-from-the-released-code), the search always runs on the caller's weights.</para>
-/// <para>Mask update: per layer, the exact top-k of the scores is found incrementally
-/// (<see cref="ThresholdTracker"/>); the restriction policy decides how many of the proposed swaps happen.</para>
+/// <para>Mask update (<see cref="SearchStep"/>): per layer, the exact top-k of the scores is found incrementally
+/// (<see cref="ThresholdTracker"/>); the restriction policy decides how many of the proposed swaps happen. Off the
+/// CPU, an all-or-nothing policy (the official short restriction, or none) takes the sync-free path
+/// (<see cref="SyncFreeMaskUpdate"/>), which reads nothing back to the host per step.</para>
 /// <para>With <see cref="MaskSearchOptions.Constraint"/> (our extension, used to sign a jackpot without retraining) the
 /// selection treats forced-on scores as +∞ and forced-off scores as −∞, so every mask keeps the forced-on positions
 /// and prunes the forced-off ones at the same per-layer counts.</para>
@@ -259,30 +261,6 @@ public sealed class MaskSearcher
         }
     }
 
-    /// <summary>Forced-on and forced-off flat indices (int64, on <paramref name="device"/>) of every constrained searched weight.</summary>
-    private Dictionary<string, (Tensor On, Tensor Off)> ForcedIndices(IReadOnlyList<PrunableParameter> parameters, Device device)
-    {
-        var result = new Dictionary<string, (Tensor, Tensor)>(StringComparer.Ordinal);
-        if (Options.Constraint is not { } constraint)
-        {
-            return result;
-        }
-
-        foreach (var p in parameters)
-        {
-            var on = constraint.ForcedOn(p.Name);
-            var off = constraint.ForcedOff(p.Name);
-            if (on.Count + off.Count > 0)
-            {
-                result[p.Name] = (
-                    tensor(on.ToArray(), ScalarType.Int64, device).DetachFromDisposeScope(),
-                    tensor(off.ToArray(), ScalarType.Int64, device).DetachFromDisposeScope());
-            }
-        }
-
-        return result;
-    }
-
     private static void ValidateStart(InitialMask start, MaskSet initial)
     {
         foreach (var name in initial.Names)
@@ -314,8 +292,8 @@ public sealed class MaskSearcher
             ValidateConstraint(constraint, startMasks);
         }
 
-        var forced = ForcedIndices(parameters, device);
         var masked = MaskedModel.Attach(model, startMasks, parameters);
+        var step = new SearchStep(o, state, masked, parameters, device);
         try
         {
             foreach (var (p, _) in flags)
@@ -330,17 +308,13 @@ public sealed class MaskSearcher
             }
 
             long stepsPerEpoch = StepsPerEpoch(train.Count, o.BatchSize);
-            // Off the CPU, an all-or-nothing restriction updates masks without reading anything back per step.
-            bool allOrNothing = SyncFreeMaskUpdate.IsAllOrNothing(o.Restriction, out var refuseOnTie);
-            bool syncFree = allOrNothing && state.Pattern is null && (device.type != TorchSharp.DeviceType.CPU || SearchState.ForceSyncFreeUpdate);
             for (int epoch = state.EpochsDone; epoch < o.Epochs; epoch++)
             {
                 long seed = unchecked(o.Seed * 1000003L + epoch);
                 random.manual_seed(seed);
                 SetTrainMode(model);
                 double lr = o.LearningRateAt(epoch);
-                long accepted = 0, refused = 0, steps = 0;
-                using var flips = syncFree ? zeros(2, ScalarType.Int64, device) : null; // accepted, refused (sync-free path)
+                long steps = 0;
                 using var lossSum = zeros(1, ScalarType.Float64, device);
                 using var lossGuard = new NonFiniteLossGuard(device, epoch);
                 var watch = Stopwatch.StartNew();
@@ -362,24 +336,7 @@ public sealed class MaskSearcher
                     using (no_grad())
                     {
                         lossSum.add_(loss.detach());
-                        StepScores(masked, parameters, state, lr);
-                        foreach (var p in parameters)
-                        {
-                            if (flips is not null)
-                            {
-                                if (state.Trackers.TryGetValue(p.Name, out var layer))
-                                {
-                                    SyncFreeMaskUpdate.Apply(masked, p.Name, SelectionScores(p, state, forced), layer.Kept, refuseOnTie, flips[0], flips[1]);
-                                }
-
-                                continue;
-                            }
-
-                            var (a, r) = UpdateMask(masked, p, state, epoch, forced);
-                            accepted += a;
-                            refused += r;
-                        }
-
+                        step.Run(lr, epoch);
                         StepObserver?.Invoke(masked, state);
                     }
 
@@ -391,13 +348,7 @@ public sealed class MaskSearcher
                     }
                 }
 
-                if (flips is not null)
-                {
-                    var counts = HostReads.Values(flips); // the epoch's one read of the flip counters
-                    accepted += (long)counts[0];
-                    refused += (long)counts[1];
-                }
-
+                var (accepted, refused) = step.EndEpoch();
                 watch.Stop();
                 lossGuard.ThrowIfSeen();
                 double? accuracy = o.EvaluateEveryEpoch && test is not null
@@ -444,12 +395,8 @@ public sealed class MaskSearcher
             }
 
             modes.Restore();
+            step.Dispose();
             state.Dispose();
-            foreach (var (on, off) in forced.Values)
-            {
-                on.Dispose();
-                off.Dispose();
-            }
         }
     }
 
@@ -466,103 +413,6 @@ public sealed class MaskSearcher
                 }
             }
         }
-    }
-
-    /// <summary>One SGD step on the scores (PyTorch semantics: d = g + wd·s; buf = μ·buf + d; s −= lr·buf).</summary>
-    private void StepScores(MaskedModel masked, IReadOnlyList<PrunableParameter> parameters, SearchState state, double lr)
-    {
-        var o = Options;
-        foreach (var p in parameters)
-        {
-            var weight = p.Weight;
-            var s = state.Scores[p.Name];
-            var grad = weight.grad;
-            Tensor d = grad is null ? zeros_like(s) : grad.mul(masked.DenseWeight(p.Name));
-            if (o.WeightDecay != 0)
-            {
-                d.add_(s, alpha: o.WeightDecay);
-            }
-
-            if (o.Momentum != 0)
-            {
-                if (state.Momentum.TryGetValue(p.Name, out var buffer))
-                {
-                    buffer.mul_(o.Momentum).add_(d);
-                }
-                else
-                {
-                    buffer = d.clone().DetachFromDisposeScope();
-                    state.Momentum[p.Name] = buffer;
-                }
-
-                d = buffer;
-            }
-
-            s.add_(d, alpha: -lr);
-            if (grad is not null)
-            {
-                weight.grad = null;
-            }
-        }
-    }
-
-    private (long Accepted, long Refused) UpdateMask(
-        MaskedModel masked, PrunableParameter p, SearchState state, int epoch, Dictionary<string, (Tensor On, Tensor Off)> forced)
-    {
-        if (!state.Trackers.TryGetValue(p.Name, out var tracker))
-        {
-            return (0, 0); // a layer that keeps nothing
-        }
-
-        var flat = SelectionScores(p, state, forced);
-        var proposal = tracker.Propose(flat, masked.Mask(p.Name).view(-1));
-        long pairs = proposal.Pairs;
-        if (pairs == 0)
-        {
-            return (0, 0);
-        }
-
-        long m = Options.Restriction.AcceptedPairs(new LayerProposal(p.Name, tracker.Count, tracker.Kept, pairs, proposal.BoundaryTie, epoch, Options.Epochs));
-        if (m < 0 || m > pairs)
-        {
-            throw new InvalidOperationException(
-                $"Restriction policy {Options.Restriction.Description} accepted {m} of {pairs} pairs in '{p.Name}'; it must return a number in [0, {pairs}].");
-        }
-
-        if (m == 0)
-        {
-            return (0, 2 * pairs);
-        }
-
-        var revive = proposal.Revive;
-        var drop = proposal.Drop;
-        if (m < pairs)
-        {
-            // Revive the m highest-scoring proposed revivals, drop the m lowest-scoring proposed drops (N:M: best within-group pairs).
-            (revive, drop) = tracker.Restrict(proposal, flat, m);
-        }
-
-        masked.SetMaskAt(p.Name, drop, keep: false);
-        masked.SetMaskAt(p.Name, revive, keep: true);
-        return (2 * m, 2 * (pairs - m));
-    }
-
-    /// <summary>The layer's flat scores as the selection sees them (in the current dispose scope).</summary>
-    private static Tensor SelectionScores(PrunableParameter p, SearchState state, Dictionary<string, (Tensor On, Tensor Off)> forced)
-    {
-        var flat = state.Scores[p.Name].view(-1);
-        if (forced.TryGetValue(p.Name, out var f))
-        {
-            // Constraint: the selection sees forced-on scores as +∞ and forced-off as −∞ (the stored scores, which
-            // the optimiser steps, are left as they are). The top-k of these scores holds every forced-on position
-            // and no forced-off one, so the proposed swaps never touch a forced position and a mask that satisfies
-            // the constraint keeps satisfying it under any restriction policy.
-            flat = flat.clone();
-            flat.index_fill_(0, f.On, float.PositiveInfinity);
-            flat.index_fill_(0, f.Off, float.NegativeInfinity);
-        }
-
-        return flat;
     }
 
     private static long StepsPerEpoch(long count, int batchSize) => (count + batchSize - 1) / batchSize;
