@@ -17,7 +17,8 @@ namespace Sparsity.Benchmarks;
 /// allocators hold their working set (goal: |drift| &lt; 5 %). Writes JSON to <c>--out PATH</c>
 /// (default <c>benchmarks/results/soak-resident-memory.json</c>), through a temporary file. <c>--collect</c> runs a full
 /// garbage collection (with finalizers) before each sample: resident memory that then goes away was held by
-/// tensors nobody disposed, which only the finalizer frees.
+/// tensors nobody disposed, which only the finalizer frees. <c>--release-eagerly</c> first calls
+/// <see cref="NativeAllocator.ReleaseFreedMemoryEagerly"/> (glibc gives freed memory back at once).
 /// </summary>
 public static class SoakRunner
 {
@@ -28,6 +29,7 @@ public static class SoakRunner
         string output = Argument(args, "--out") ?? Path.Combine("benchmarks", "results", "soak-resident-memory.json");
         double scale = double.Parse(Argument(args, "--steps-scale") ?? "1", CultureInfo.InvariantCulture);
         bool collect = args.Contains("--collect");
+        bool eager = args.Contains("--release-eagerly") && NativeAllocator.ReleaseFreedMemoryEagerly();
         var runs = new List<Dictionary<string, object>>
         {
             Soak("lenet300", batches: 100, batchSize: 64, epochs: Math.Max(1, (int)(10 * scale)), collect),
@@ -37,8 +39,9 @@ public static class SoakRunner
         var report = new Dictionary<string, object>
         {
             ["_about"] = "Resident memory (VmRSS, MiB) during a jackpot search; drift = (end − after 10 % of the steps) / after 10 %. " +
-                "Command: OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE dotnet run -c Release --project benchmarks/Sparsity.Benchmarks -- --soak [--collect] [--out PATH]",
+                "Command: OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE dotnet run -c Release --project benchmarks/Sparsity.Benchmarks -- --soak [--collect] [--release-eagerly] [--out PATH]",
             ["threads"] = get_num_threads(),
+            ["release_freed_memory_eagerly"] = eager,
             ["runs"] = runs,
         };
         var directory = Path.GetDirectoryName(Path.GetFullPath(output))!;
