@@ -36,11 +36,8 @@ internal sealed class CsrWeights
 
     public float[]? Bias { get; }
 
-    /// <summary>Stored weights. <see cref="ColIdx"/> and <see cref="Values"/> hold <see cref="Slack"/> zero entries more, so that a kernel may load a full vector at any row's tail.</summary>
-    public int Kept => RowPtr[Rows];
-
-    /// <summary>Zero entries after the last row (one AVX2 vector).</summary>
-    public const int Slack = 8;
+    /// <summary>Stored weights.</summary>
+    public int Kept => Values.Length;
 
     /// <summary>
     /// Copies a float32 weight [rows, cols] (any device), an optional bias [rows] and an optional bool mask into CSR;
@@ -65,8 +62,8 @@ internal sealed class CsrWeights
             kept += mask[i] != 0 ? 1 : 0;
         }
 
-        var colIdx = new int[kept + Slack];
-        var values = new float[kept + Slack];
+        var colIdx = new int[kept];
+        var values = new float[kept];
         int k = 0;
         for (int r = 0; r < rows; r++)
         {
