@@ -4,7 +4,7 @@ namespace Sparsity.Search;
 
 /// <summary>
 /// The per-step mask update without a single read back to the host, for accelerators (a read waits for the
-/// device's queue, docs/algorithms.md "Selection"). It covers the all-or-nothing restriction policies — no
+/// device's queue; docs/search.md, "Sync-free update"). It covers the all-or-nothing restriction policies — no
 /// restriction, and the official short restriction (Zhang et al., Lottery Jackpots, Sec. 3.2), which carries out
 /// every proposed swap unless the k-th and (k+1)-th largest scores tie — and uses only operations whose output
 /// size is fixed: the exact top-k is one <c>kthvalue</c>, the ties at the threshold are admitted in flat-index

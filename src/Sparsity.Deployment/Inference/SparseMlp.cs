@@ -10,7 +10,7 @@ namespace Sparsity.Deployment.Inference;
 /// one managed pass over the kept weights. Small batches (≤ <see cref="SparseLinear.RowGatherMaxBatch"/> examples)
 /// run the whole chain in that pass, with the activation fused into each layer's kernel and no tensor between
 /// layers; at batch 1 a converted model spends most of its time in the per-layer calls, not in the arithmetic
-/// (docs/deployment.md, "Batch 1"). Larger batches, other dtypes or devices, and calls that want gradients run the
+/// (docs/deployment.md, "CompileMlp: one pass for a Linear chain"). Larger batches, other dtypes or devices, and calls that want gradients run the
 /// model itself, converted by <see cref="SparseDeployment.Convert"/> (<see cref="Converted"/>).
 /// </summary>
 /// <remarks>
