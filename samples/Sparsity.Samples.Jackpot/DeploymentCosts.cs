@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Sparsity.Analysis;
@@ -20,6 +19,8 @@ internal sealed record DeploymentCost(
     string Model, double Sparsity, long Parameters, long KeptParameters, long Flops, long KeptFlops, long DenseBytes, long FileBytes,
     double MaskedMsBatch1, double MaskedMsBatch128, double DeployedMsBatch1, double DeployedMsBatch128, string Deployment)
 {
+    private const int Warmup = 10; // enough calls for the JIT and the allocators to settle before timing
+
     public static IReadOnlyList<DeploymentCost> Measure(JackpotOptions options, nn.Module<Tensor, Tensor> trained, IReadOnlyList<JackpotRun> jackpots)
     {
         long[] example = [1, 28, 28];
@@ -33,7 +34,7 @@ internal sealed record DeploymentCost(
                 var path = Path.Combine(work, "dense.safetensors");
                 StateDict.Save(dense, path);
                 long bytes = new FileInfo(path).Length;
-                double b1 = Latency(dense, 1, 200), b128 = Latency(dense, 128, 10);
+                double b1 = ForwardLatency.MedianMs(dense, 1, 200, Warmup), b128 = ForwardLatency.MedianMs(dense, 128, 10, Warmup);
                 rows.Add(new DeploymentCost("dense", 0, cost.Parameters, cost.KeptParameters, cost.Flops, cost.KeptFlops, bytes, bytes, b1, b128, b1, b128, "dense"));
             }
 
@@ -46,12 +47,12 @@ internal sealed record DeploymentCost(
                 var dense = Path.Combine(work, $"masked-{run.Sparsity}.safetensors");
                 StateDict.Save(model, dense);
                 var file = CompressedModelFile.Save(model, masks, Path.Combine(work, $"jackpot-{run.Sparsity}.safetensors"));
-                double b1 = Latency(model, 1, 200), b128 = Latency(model, 128, 10);
+                double b1 = ForwardLatency.MedianMs(model, 1, 200, Warmup), b128 = ForwardLatency.MedianMs(model, 128, 10, Warmup);
                 var (deployed, route) = Deploy(model, masks, example);
                 using (deployed)
                 {
                     rows.Add(new DeploymentCost("jackpot", run.Sparsity, cost.Parameters, cost.KeptParameters, cost.Flops, cost.KeptFlops,
-                        new FileInfo(dense).Length, file.FileBytes, b1, b128, Latency(deployed, 1, 200), Latency(deployed, 128, 10), route));
+                        new FileInfo(dense).Length, file.FileBytes, b1, b128, ForwardLatency.MedianMs(deployed, 1, 200, Warmup), ForwardLatency.MedianMs(deployed, 128, 10, Warmup), route));
                 }
             }
 
@@ -122,26 +123,6 @@ internal sealed record DeploymentCost(
             var sparse = converted.Layers.Count(l => l.Route == LayerRoute.Sparse);
             return (new Converted(converted, (nn.Module<Tensor, Tensor>)converted.Model), $"Convert ({sparse} of {converted.Layers.Count} layers sparse)");
         }
-    }
-
-    private static double Latency(nn.Module<Tensor, Tensor> model, int batch, int repeats)
-    {
-        using var noGrad = no_grad();
-        using var x = randn(batch, 1, 28, 28);
-        var times = new double[repeats];
-        for (int i = -10; i < repeats; i++)
-        {
-            using var scope = NewDisposeScope();
-            var watch = Stopwatch.StartNew();
-            model.call(x);
-            if (i >= 0)
-            {
-                times[i] = watch.Elapsed.TotalMilliseconds;
-            }
-        }
-
-        Array.Sort(times);
-        return times[repeats / 2];
     }
 
     private static string F(double ms) => ms.ToString(ms < 1 ? "F3" : "F1", CultureInfo.InvariantCulture);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Sparsity.Analysis;
@@ -147,28 +146,7 @@ Row Measure(nn.Module<Tensor, Tensor> model, string method, double sparsity, int
     model.eval();
     var cost = ModelCost.Measure(model, inputShape);
     return new Row(method, sparsity, seed, noFinetune, finetuned, epochs, cost.Parameters, cost.Flops,
-        Latency(model, 1, options.LatencyRepeats * 5), Latency(model, 128, options.LatencyRepeats));
-}
-
-static double Latency(nn.Module<Tensor, Tensor> model, int batch, int repeats)
-{
-    using var noGrad = no_grad();
-    using var x = randn(batch, 1, 28, 28);
-    var times = new List<double>();
-    for (var i = 0; i < repeats + 3; i++)
-    {
-        using var scope = NewDisposeScope();
-        var sw = Stopwatch.StartNew();
-        model.call(x);
-        sw.Stop();
-        if (i >= 3)
-        {
-            times.Add(sw.Elapsed.TotalMilliseconds);
-        }
-    }
-
-    times.Sort();
-    return times[times.Count / 2];
+        ForwardLatency.MedianMs(model, 1, options.LatencyRepeats * 5, warmup: 3), ForwardLatency.MedianMs(model, 128, options.LatencyRepeats, warmup: 3));
 }
 
 static string Fmt(double v, string format) => double.IsNaN(v) ? "–" : v.ToString(format, CultureInfo.InvariantCulture);
