@@ -31,7 +31,7 @@ internal sealed record DeploymentCost(
             using (var dense = CpuCopy(options, trained))
             {
                 var cost = ModelCost.Measure(dense, [1, .. example]);
-                var path = Path.Combine(work, "dense.safetensors");
+                var path = Path.Combine(work, "dense.safetensors"); // a masked model's dense file has the same tensors, so the same size
                 StateDict.Save(dense, path);
                 long bytes = new FileInfo(path).Length;
                 double b1 = ForwardLatency.MedianMs(dense, 1, 200, Warmup), b128 = ForwardLatency.MedianMs(dense, 128, 10, Warmup);
@@ -44,15 +44,13 @@ internal sealed record DeploymentCost(
                 using var masks = run.Search.Masks.Clone(CPU);
                 var cost = ModelCost.Measure(model, [1, .. example], masks);
                 masks.ApplyTo(model);
-                var dense = Path.Combine(work, $"masked-{run.Sparsity}.safetensors");
-                StateDict.Save(model, dense);
                 var file = CompressedModelFile.Save(model, masks, Path.Combine(work, $"jackpot-{run.Sparsity}.safetensors"));
                 double b1 = ForwardLatency.MedianMs(model, 1, 200, Warmup), b128 = ForwardLatency.MedianMs(model, 128, 10, Warmup);
                 var (deployed, route) = Deploy(model, masks, example);
                 using (deployed)
                 {
                     rows.Add(new DeploymentCost("jackpot", run.Sparsity, cost.Parameters, cost.KeptParameters, cost.Flops, cost.KeptFlops,
-                        new FileInfo(dense).Length, file.FileBytes, b1, b128, ForwardLatency.MedianMs(deployed, 1, 200, Warmup), ForwardLatency.MedianMs(deployed, 128, 10, Warmup), route));
+                        rows[0].DenseBytes, file.FileBytes, b1, b128, ForwardLatency.MedianMs(deployed, 1, 200, Warmup), ForwardLatency.MedianMs(deployed, 128, 10, Warmup), route));
                 }
             }
 
