@@ -29,6 +29,23 @@ public sealed partial class MaskSet : NamedTensorSet, IEquatable<MaskSet>
         }
     }
 
+    /// <summary>Takes ownership of masks whose kept counts the caller has already counted (in layer order), saving a pass.</summary>
+    internal MaskSet(IReadOnlyList<KeyValuePair<string, Tensor>> masks, IReadOnlyList<long> keptCounts)
+        : base(masks, "mask")
+    {
+        _kept = new Dictionary<string, long>(StringComparer.Ordinal);
+        int i = 0;
+        foreach (var (name, t) in Entries)
+        {
+            if (t.dtype != ScalarType.Bool)
+            {
+                throw new ArgumentException($"Mask '{name}' has dtype {t.dtype}; masks must be bool (true = keep).", nameof(masks));
+            }
+
+            _kept[name] = keptCounts[i++];
+        }
+    }
+
     /// <summary>A mask that keeps every weight of <paramref name="parameters"/>, on their device.</summary>
     /// <param name="parameters">The prunable parameters.</param>
     /// <exception cref="ArgumentException"><paramref name="parameters"/> is empty (the model has no prunable layer).</exception>

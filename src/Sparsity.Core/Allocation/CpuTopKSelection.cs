@@ -13,18 +13,20 @@ namespace Sparsity;
 /// the sequence are kept — the rule of <see cref="TopKSelection.KeepTopK(Tensor, long)"/> applied to the concatenation.
 /// </summary>
 /// <remarks>
-/// Method: an evenly strided sample of 65,536 scores brackets the k-th largest (ranks 6 binomial standard
-/// deviations plus 2 either side, as in <see cref="TopKSelection.KthLargest"/>); one parallel pass counts the
-/// scores above the upper bracket and gathers the ones between the brackets (≈ 1.4 % at 90 % sparsity); a
-/// quickselect over that band gives the threshold t and how many of the scores equal to t are needed; a second
-/// parallel pass writes every layer's mask (s &gt; t, or s ≥ t when every tie is kept) and counts it; when
-/// only some ties are kept, a final scan keeps the first ones in sequence order. When the exact counts show
-/// that the brackets missed (an adversarial order), every score is gathered instead, so the result is exact.
+/// Method: a sample of n/64 scores, between 4,096 and 65,536, in evenly spaced runs of 16 consecutive ones, brackets the k-th largest (ranks 6 binomial standard
+/// deviations plus 2 either side, as in <see cref="TopKSelection.KthLargest"/>); one parallel pass writes every
+/// layer's mask as s &gt; upper bracket, counts it, and gathers the scores between the brackets with their
+/// positions (≈ 1.4 % at 90 % sparsity); a histogram selection over that band (<see cref="BandSelection"/>) gives the
+/// threshold t, and the band's scores above t, then the first ones equal to t in sequence order, are added to
+/// the masks. The scores are read once and the masks written once. When the exact counts show that the brackets
+/// missed (an adversarial order), every score is gathered instead, so the result is exact.
 /// Applies to contiguous float32 or float64 CPU tensors, all of one dtype (<see cref="Supports"/>).
 /// </remarks>
 internal static class CpuTopKSelection
 {
-    private const int SampleSize = 1 << 16;
+    private const int MaxSampleSize = 1 << 16;
+    private const int MinSampleSize = 1 << 12;
+    private const int SampleRun = 16;
     private const int ChunkSize = 1 << 19;
     private static readonly ulong[] ByteSpread = BuildByteSpread();
 
@@ -73,6 +75,26 @@ internal static class CpuTopKSelection
 
     private readonly record struct Chunk(int Layer, int Start, int Length);
 
+    /// <summary>The scores of one chunk that fall between the brackets, with their positions inside the layer, in order.</summary>
+    private sealed class Band<T>(int capacity)
+    {
+        public T[] Values = new T[capacity];
+        public int[] Positions = new int[capacity];
+        public int Count;
+
+        public void Add(T value, int position)
+        {
+            if (Count == Values.Length)
+            {
+                Array.Resize(ref Values, Math.Max(16, Count * 2));
+                Array.Resize(ref Positions, Values.Length);
+            }
+
+            Values[Count] = value;
+            Positions[Count++] = position;
+        }
+    }
+
     private static Tensor[] Run<T>(IReadOnlyList<Tensor> layers, long k, out long[] kept)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -91,8 +113,6 @@ internal static class CpuTopKSelection
                 masks[l] = empty(layers[l].shape, ScalarType.Bool);
             }
 
-            var chunks = Chunks(layers);
-            int threads = Math.Max(1, get_num_threads());
             if (k == 0 || k == n)
             {
                 for (int l = 0; l < layers.Count; l++)
@@ -104,24 +124,42 @@ internal static class CpuTopKSelection
                 return masks;
             }
 
-            var (t, tieCount, neededTies) = Threshold<T>(layers, chunks, n, k, threads);
-            bool allTies = neededTies == tieCount;
-            var counts = new long[chunks.Length];
-            Parallel.For(0, chunks.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
+            var chunks = Chunks(layers);
+            int threads = Math.Max(1, get_num_threads());
+            var (lower, upper) = Brackets<T>(layers, n, k);
+            var (above, bands) = Scan(layers, masks, chunks, lower, upper, threads);
+            long needed = k - above.Sum();                      // rank of t among the band, from the top
+            if (needed < 1 || needed > bands.Sum(b => (long)b.Count))
             {
-                var chunk = chunks[c];
-                var s = Scores<T>(layers[chunk.Layer]).Slice(chunk.Start, chunk.Length);
-                var m = masks[chunk.Layer].bytes.Slice(chunk.Start, chunk.Length);
-                counts[c] = WriteMask(s, m, t, allTies);
-            });
-            for (int c = 0; c < chunks.Length; c++)
-            {
-                kept[chunks[c].Layer] += counts[c];
+                (above, bands) = Scan(layers, masks, chunks, T.NegativeInfinity, T.PositiveInfinity, threads);
+                needed = k - above.Sum();
             }
 
-            if (!allTies)
+            var (t, greater) = BandSelection.KthLargest(bands.Select(b => new ArraySegment<T>(b.Values, 0, b.Count)).ToArray(), needed);
+            long neededTies = needed - greater;
+            for (int c = 0; c < chunks.Length; c++)
             {
-                KeepFirstTies(layers, masks, kept, t, neededTies);
+                kept[chunks[c].Layer] += above[c];
+            }
+
+            // The band's scores in sequence order: those above t are kept, and the first neededTies equal to t.
+            for (int c = 0; c < chunks.Length; c++)
+            {
+                var band = bands[c];
+                var m = masks[chunks[c].Layer].bytes;
+                int offset = chunks[c].Start;
+                long add = 0;
+                for (int j = 0; j < band.Count; j++)
+                {
+                    var v = band.Values[j];
+                    if (v > t || (v == t && neededTies-- > 0))
+                    {
+                        m[offset + band.Positions[j]] = 1;
+                        add++;
+                    }
+                }
+
+                kept[chunks[c].Layer] += add;
             }
 
             return masks;
@@ -155,15 +193,15 @@ internal static class CpuTopKSelection
     private static Span<T> Scores<T>(Tensor layer)
         where T : unmanaged => MemoryMarshal.Cast<byte, T>(layer.bytes);
 
-    /// <summary>The k-th largest t of the sequence, how many scores equal t, and how many of those the top-k keeps.</summary>
-    private static (T T, long TieCount, long NeededTies) Threshold<T>(IReadOnlyList<Tensor> layers, Chunk[] chunks, long n, long k, int threads)
+    /// <summary>Brackets [lower, upper] that hold the k-th largest score with high probability (infinite when the sequence is small).</summary>
+    private static (T Lower, T Upper) Brackets<T>(IReadOnlyList<Tensor> layers, long n, long k)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T lower = T.NegativeInfinity, upper = T.PositiveInfinity;
-        bool bracketed = n > 4L * SampleSize;
-        if (bracketed)
+        int size = (int)Math.Clamp(n / 64 / SampleRun * SampleRun, MinSampleSize, MaxSampleSize);
+        if (n > 4L * size)
         {
-            var sample = Sample<T>(layers, n);
+            var sample = Sample<T>(layers, n, size);
             long m = sample.Length;
             double q = (double)(n - k) / n;                      // fraction of scores below the k-th largest
             double margin = (6.0 * Math.Sqrt(m * q * (1.0 - q))) + 2.0;
@@ -180,102 +218,85 @@ internal static class CpuTopKSelection
             }
         }
 
-        var (above, band) = Gather(layers, chunks, lower, upper, threads);
-        long needed = k - above;                                // rank of t among the band, from the top
-        if (needed < 1 || needed > band.Length)
-        {
-            (above, band) = Gather(layers, chunks, T.NegativeInfinity, T.PositiveInfinity, threads);
-            needed = k - above;
-        }
-
-        var t = Quickselect.Smallest<T>(band, (int)(band.Length - needed + 1));
-        long greater = above, equal = 0;
-        foreach (var v in band)
-        {
-            if (v > t)
-            {
-                greater++;
-            }
-            else if (v == t)
-            {
-                equal++;
-            }
-        }
-
-        return (t, equal, k - greater);
+        return (lower, upper);
     }
 
-    private static T[] Sample<T>(IReadOnlyList<Tensor> layers, long n)
+    /// <summary>
+    /// <paramref name="size"/> scores in evenly spaced runs of <see cref="SampleRun"/> consecutive ones: a run is
+    /// one cache line of float32 scores, so the sample costs a sixteenth of the cache misses of single scores.
+    /// </summary>
+    private static T[] Sample<T>(IReadOnlyList<Tensor> layers, long n, int size)
         where T : unmanaged
     {
-        long stride = n / SampleSize;
-        var sample = new T[SampleSize];
+        int runs = size / SampleRun;
+        long stride = n / runs;
+        var sample = new T[size];
         int layer = 0;
-        long offset = 0, size = layers[0].numel();
+        long offset = 0, layerSize = layers[0].numel();
         var s = Scores<T>(layers[0]);
-        for (int j = 0; j < SampleSize; j++)
+        for (int r = 0; r < runs; r++)
         {
-            long index = j * stride;
-            while (index >= offset + size)
+            for (int j = 0; j < SampleRun; j++)
             {
-                offset += size;
-                layer++;
-                size = layers[layer].numel();
-                s = Scores<T>(layers[layer]);
-            }
+                long index = (r * stride) + j;
+                while (index >= offset + layerSize)
+                {
+                    offset += layerSize;
+                    layer++;
+                    layerSize = layers[layer].numel();
+                    s = Scores<T>(layers[layer]);
+                }
 
-            sample[j] = s[(int)(index - offset)];
+                sample[(r * SampleRun) + j] = s[(int)(index - offset)];
+            }
         }
 
         return sample;
     }
 
-    /// <summary>One parallel pass: the number of scores above <paramref name="upper"/> and the scores in [lower, upper].</summary>
-    private static (long Above, T[] Band) Gather<T>(IReadOnlyList<Tensor> layers, Chunk[] chunks, T lower, T upper, int threads)
+    /// <summary>
+    /// One parallel pass: writes every mask as m = (s &gt; upper), counts those per chunk, and gathers each chunk's
+    /// scores in [lower, upper] with their positions.
+    /// </summary>
+    private static (long[] Above, Band<T>[] Bands) Scan<T>(IReadOnlyList<Tensor> layers, Tensor[] masks, Chunk[] chunks, T lower, T upper, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var above = new long[chunks.Length];
-        var bands = new T[chunks.Length][];
+        var bands = new Band<T>[chunks.Length];
         Parallel.For(0, chunks.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
         {
             var chunk = chunks[c];
             var s = Scores<T>(layers[chunk.Layer]).Slice(chunk.Start, chunk.Length);
-            var buffer = new List<T>();
-            above[c] = GatherChunk(s, lower, upper, buffer);
-            bands[c] = [.. buffer];
+            var m = masks[chunk.Layer].bytes.Slice(chunk.Start, chunk.Length);
+            var band = new Band<T>(T.IsInfinity(lower) && T.IsInfinity(upper) ? chunk.Length : 1 + (chunk.Length / 32));
+            above[c] = ScanChunk(s, m, lower, upper, band);
+            bands[c] = band;
         });
 
-        var band = new T[bands.Sum(b => b.Length)];
-        int at = 0;
-        foreach (var b in bands)
-        {
-            b.CopyTo(band, at);
-            at += b.Length;
-        }
-
-        return (above.Sum(), band);
+        return (above, bands);
     }
 
-    private static long GatherChunk<T>(ReadOnlySpan<T> s, T lower, T upper, List<T> band)
+    private static long ScanChunk<T>(ReadOnlySpan<T> s, Span<byte> m, T lower, T upper, Band<T> band)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long above = 0;
         int i = 0;
-        int width = Vector256<T>.Count;
         if (Vector256.IsHardwareAccelerated)
         {
             var vlo = Vector256.Create(lower);
             var vhi = Vector256.Create(upper);
             ref T start = ref MemoryMarshal.GetReference(s);
-            for (; i + width <= s.Length; i += width)
+            ref byte mask = ref MemoryMarshal.GetReference(m);
+            for (; i + 8 <= s.Length; i += 8)
             {
-                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-                uint greater = Vector256.GreaterThan(v, vhi).ExtractMostSignificantBits();
-                uint inBand = Vector256.GreaterThanOrEqual(v, vlo).ExtractMostSignificantBits() & ~greater;
+                var (greater, atLeastLower) = Bits8(ref start, i, vhi, vlo);
+                uint inBand = atLeastLower & ~greater;
                 above += BitOperations.PopCount(greater);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref mask, i), ByteSpread[greater]);
                 while (inBand != 0)
                 {
-                    band.Add(s[i + BitOperations.TrailingZeroCount(inBand)]);
+                    int j = i + BitOperations.TrailingZeroCount(inBand);
+                    band.Add(s[j], j);
                     inBand &= inBand - 1;
                 }
             }
@@ -283,83 +304,36 @@ internal static class CpuTopKSelection
 
         for (; i < s.Length; i++)
         {
-            if (s[i] > upper)
+            bool keep = s[i] > upper;
+            m[i] = keep ? (byte)1 : (byte)0;
+            if (keep)
             {
                 above++;
             }
             else if (s[i] >= lower)
             {
-                band.Add(s[i]);
+                band.Add(s[i], i);
             }
         }
 
         return above;
     }
 
-    /// <summary>Writes m = (s &gt; t), or (s ≥ t) when <paramref name="inclusive"/>; returns the kept count.</summary>
-    private static long WriteMask<T>(ReadOnlySpan<T> s, Span<byte> m, T t, bool inclusive)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        long kept = 0;
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vt = Vector256.Create(t);
-            ref T start = ref MemoryMarshal.GetReference(s);
-            ref byte mask = ref MemoryMarshal.GetReference(m);
-            for (; i + 8 <= s.Length; i += 8)
-            {
-                uint bits = Bits8(ref start, i, vt, inclusive);
-                kept += BitOperations.PopCount(bits);
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref mask, i), ByteSpread[bits]);
-            }
-        }
-
-        for (; i < s.Length; i++)
-        {
-            bool keep = inclusive ? s[i] >= t : s[i] > t;
-            m[i] = keep ? (byte)1 : (byte)0;
-            kept += keep ? 1 : 0;
-        }
-
-        return kept;
-    }
-
+    /// <summary>For the 8 scores from <paramref name="i"/>: the bits of s &gt; upper and of s ≥ lower.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Bits8<T>(ref T start, int i, Vector256<T> vt, bool inclusive)
+    private static (uint Greater, uint AtLeastLower) Bits8<T>(ref T start, int i, Vector256<T> upper, Vector256<T> lower)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Vector256<T>.Count == 8)
         {
             var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-            return (inclusive ? Vector256.GreaterThanOrEqual(v, vt) : Vector256.GreaterThan(v, vt)).ExtractMostSignificantBits();
+            return (Vector256.GreaterThan(v, upper).ExtractMostSignificantBits(), Vector256.GreaterThanOrEqual(v, lower).ExtractMostSignificantBits());
         }
 
         var a = Vector256.LoadUnsafe(ref start, (nuint)i);
         var b = Vector256.LoadUnsafe(ref start, (nuint)(i + 4));
-        uint low = (inclusive ? Vector256.GreaterThanOrEqual(a, vt) : Vector256.GreaterThan(a, vt)).ExtractMostSignificantBits();
-        uint high = (inclusive ? Vector256.GreaterThanOrEqual(b, vt) : Vector256.GreaterThan(b, vt)).ExtractMostSignificantBits();
-        return low | (high << 4);
-    }
-
-    /// <summary>Keeps the first <paramref name="needed"/> scores equal to t, in sequence order (layer order, then flat index).</summary>
-    private static void KeepFirstTies<T>(IReadOnlyList<Tensor> layers, Tensor[] masks, long[] kept, T t, long needed)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int l = 0; l < layers.Count && needed > 0; l++)
-        {
-            var s = Scores<T>(layers[l]);
-            var m = masks[l].bytes;
-            for (int i = 0; i < s.Length && needed > 0; i++)
-            {
-                if (s[i] == t)
-                {
-                    m[i] = 1;
-                    kept[l]++;
-                    needed--;
-                }
-            }
-        }
+        return (Vector256.GreaterThan(a, upper).ExtractMostSignificantBits() | (Vector256.GreaterThan(b, upper).ExtractMostSignificantBits() << 4),
+            Vector256.GreaterThanOrEqual(a, lower).ExtractMostSignificantBits() | (Vector256.GreaterThanOrEqual(b, lower).ExtractMostSignificantBits() << 4));
     }
 
     private static ulong[] BuildByteSpread()

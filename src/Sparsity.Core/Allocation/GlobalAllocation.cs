@@ -76,7 +76,7 @@ public sealed class GlobalAllocation(bool allowEmptyLayers = false, KeptCountRou
             return null;
         }
 
-        return new MaskSet(scores.Names.Select((n, i) => KeyValuePair.Create(n, masks[i].DetachFromDisposeScope())).ToList());
+        return new MaskSet(scores.Names.Select((n, i) => KeyValuePair.Create(n, masks[i].DetachFromDisposeScope())).ToList(), kept);
     }
 
     /// <summary>

@@ -16,8 +16,9 @@ public sealed class CpuTopKSelectionTests
         {
             foreach (var dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
             {
-                data.Add(kind, dtype, 40_000);      // below the sampling threshold: every score in the band
-                data.Add(kind, dtype, 300_000);     // bracketed by the strided sample
+                data.Add(kind, dtype, 10_000);      // below the sampling threshold: every score in the band
+                data.Add(kind, dtype, 40_000);      // bracketed by the smallest sample (4,096 scores)
+                data.Add(kind, dtype, 300_000);     // bracketed by a sample of n / 64
             }
         }
 
