@@ -5,6 +5,7 @@ using Sparsity.Data;
 using Sparsity.Models;
 using Sparsity.Samples;
 using Sparsity.Samples.Structured;
+using Sparsity.Search;
 using Sparsity.Structured;
 using Sparsity.Training;
 using static TorchSharp.torch;
@@ -59,12 +60,17 @@ foreach (var sparsity in options.Sparsities)
             {
                 var search = new ChannelJackpotSearcher(new ChannelJackpotOptions
                 {
-                    Epochs = options.SearchEpochs, Seed = seed, MaxStepsPerEpoch = options.SearchStepsPerEpoch,
+                    Epochs = options.SearchEpochs, Seed = seed, MaxStepsPerEpoch = options.SearchStepsPerEpoch, BatchNorm = options.SearchBatchNorm,
                 });
                 mask = search.Search(model, graph, mask, l1, train, cancellationToken: cancel.Token).Mask;
             }
 
             new ChannelCompactor().Compact(model, graph, mask);
+            if (method == "l1" && options.RecalibrateBatchNorm)
+            {
+                BatchNormRecalibration.Run(model, train, batchSize: 128, cancellationToken: cancel.Token); // the search's batch size
+            }
+
             var noFinetune = Evaluator.Evaluate(model, test).Accuracy;
             var finetuned = double.NaN;
             if (options.FinetuneEpochs > 0)
@@ -115,6 +121,7 @@ void WriteResults()
             ["method"] = r.Method, ["channel_sparsity"] = r.Sparsity, ["seed"] = r.Seed,
             ["accuracy_no_finetune"] = r.AccuracyNoFinetune, ["accuracy_finetuned"] = double.IsNaN(r.AccuracyFinetuned) ? null : r.AccuracyFinetuned,
             ["finetune_epochs"] = r.FinetuneEpochs, ["params"] = r.Params, ["flops"] = r.Flops,
+            ["batchnorm_recalibrated_before_no_finetune"] = r.Method == "jackpot" ? options.SearchBatchNorm == BatchNormPolicy.RecalibrateAfter : options.RecalibrateBatchNorm,
             ["latency_ms_b1"] = r.LatencyB1, ["latency_ms_b128"] = r.LatencyB128,
         }).ToArray()),
         ["data"] = source,

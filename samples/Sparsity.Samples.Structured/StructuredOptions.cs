@@ -1,4 +1,6 @@
 using System.Globalization;
+using Sparsity.Search;
+using Sparsity.Structured;
 
 namespace Sparsity.Samples.Structured;
 
@@ -14,6 +16,8 @@ internal sealed record StructuredOptions
     public double FinetuneLearningRate { get; init; } = 0.01;
     public int SearchEpochs { get; init; } = 2;
     public int SearchStepsPerEpoch { get; init; }
+    public bool RecalibrateBatchNorm { get; init; }
+    public BatchNormPolicy SearchBatchNorm { get; init; } = new ChannelJackpotOptions().BatchNorm;
     public int TrainLimit { get; init; }
     public int TestLimit { get; init; }
     public int LatencyRepeats { get; init; } = 20;
@@ -31,6 +35,9 @@ internal sealed record StructuredOptions
           --finetune-epochs N     fine-tuning epochs after compaction; 0 skips (default 10)
           --finetune-lr X         fine-tuning learning rate (default 0.01, cosine)
           --search-epochs N       channel jackpot search epochs (default 2)
+          --search-batchnorm P    BatchNorm in the search: freeze, update or recalibrate (default: the library's)
+          --recalibrate-bn        L1 only: re-estimate BatchNorm statistics on the training set before the
+                                  accuracy without fine-tuning (the jackpot search does it by default)
           --search-steps N        steps per search epoch at most; 0 = all (default 0)
           --train-limit N         use the first N training images (default all)
           --test-limit N          use the first N test images (default all)
@@ -77,6 +84,19 @@ internal sealed record StructuredOptions
                 case "--finetune-epochs": o = o with { FinetuneEpochs = Int(Next(), "--finetune-epochs") }; break;
                 case "--finetune-lr": o = o with { FinetuneLearningRate = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--search-epochs": o = o with { SearchEpochs = Math.Max(1, Int(Next(), "--search-epochs")) }; break;
+                case "--search-batchnorm":
+                    o = o with
+                    {
+                        SearchBatchNorm = Next() switch
+                        {
+                            "freeze" => BatchNormPolicy.Freeze,
+                            "update" => BatchNormPolicy.UpdateRunningStatistics,
+                            "recalibrate" => BatchNormPolicy.RecalibrateAfter,
+                            var v => throw new ArgumentException($"--search-batchnorm accepts freeze, update or recalibrate, got '{v}'."),
+                        },
+                    };
+                    break;
+                case "--recalibrate-bn": o = o with { RecalibrateBatchNorm = true }; break;
                 case "--search-steps": o = o with { SearchStepsPerEpoch = Int(Next(), "--search-steps") }; break;
                 case "--train-limit": o = o with { TrainLimit = Int(Next(), "--train-limit") }; break;
                 case "--test-limit": o = o with { TestLimit = Int(Next(), "--test-limit") }; break;

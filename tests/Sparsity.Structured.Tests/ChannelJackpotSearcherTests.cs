@@ -19,8 +19,11 @@ public sealed class ChannelJackpotSearcherTests
         var generator = new Generator(11);
         using var data = new TensorDataset(randn([64, 1, 16, 16], generator: generator), randint(0, 10, [64], generator: generator), 10);
 
-        var result = new ChannelJackpotSearcher(new ChannelJackpotOptions { Epochs = 2, BatchSize = 16, MaxStepsPerEpoch = 3, LearningRate = 5, Restriction = NoRestriction.Instance })
-            .Search(model, graph, start, l1, data);
+        var options = new ChannelJackpotOptions
+        {
+            Epochs = 2, BatchSize = 16, MaxStepsPerEpoch = 3, LearningRate = 5, Restriction = NoRestriction.Instance, BatchNorm = BatchNormPolicy.Freeze,
+        };
+        var result = new ChannelJackpotSearcher(options).Search(model, graph, start, l1, data);
 
         result.Steps.Should().Be(6);
         result.AcceptedSwaps.Should().BeGreaterThan(0, "scores trained with a large step move channels in and out");
@@ -36,6 +39,41 @@ public sealed class ChannelJackpotSearcherTests
 
         model.training.Should().BeTrue("the train/eval flags are restored");
         model.parameters().All(p => p.requires_grad).Should().BeTrue("requires_grad is restored");
+    }
+
+    [Fact]
+    public void RecalibrationLeavesParametersAndGivesTheCompactModelsStatistics()
+    {
+        using var model = TestModels.Create("resnet20", 1, shortcut: Sparsity.Models.ResNetShortcut.Projection);
+        model.eval();
+        var graph = new ChannelDependencyDiscovery(new ChannelDiscoveryOptions { InputShape = [1, 1, 16, 16] }).Discover(model);
+        var l1 = new L1FilterCriterion().Score(model, graph);
+        var start = ChannelAllocation.Allocate(graph, l1, 0.5);
+        var parameters = model.named_parameters().ToDictionary(kv => kv.name, kv => kv.parameter.detach().clone());
+        var statistics = model.named_buffers().Where(b => b.name.EndsWith("running_mean", StringComparison.Ordinal)).ToDictionary(kv => kv.name, kv => kv.buffer.clone());
+        var generator = new Generator(13);
+        using var data = new TensorDataset(randn([64, 1, 16, 16], generator: generator), randint(0, 10, [64], generator: generator), 10);
+
+        var options = new ChannelJackpotOptions { Epochs = 1, BatchSize = 16, LearningRate = 5, Restriction = NoRestriction.Instance };
+        options.BatchNorm.Should().Be(BatchNormPolicy.RecalibrateAfter, "the default");
+        var result = new ChannelJackpotSearcher(options).Search(model, graph, start, l1, data);
+
+        foreach (var (name, p) in model.named_parameters())
+        {
+            p.allclose(parameters[name], rtol: 0, atol: 0).Should().BeTrue(name);
+        }
+
+        model.named_buffers().Where(b => statistics.ContainsKey(b.name)).Any(b => !b.buffer.allclose(statistics[b.name])).Should().BeTrue("the statistics were re-estimated");
+        model.training.Should().BeFalse("the train/eval flags are restored");
+
+        // Re-estimating the statistics of the compacted model over the same data gives the same values.
+        new ChannelCompactor().Compact(model, graph, result.Mask);
+        var found = model.named_buffers().Where(b => b.name.Contains("running_", StringComparison.Ordinal)).ToDictionary(kv => kv.name, kv => kv.buffer.clone());
+        BatchNormRecalibration.Run(model, data, batchSize: 16);
+        foreach (var (name, buffer) in model.named_buffers().Where(b => found.ContainsKey(b.name)))
+        {
+            buffer.allclose(found[name], rtol: 1e-4, atol: 1e-5).Should().BeTrue(name);
+        }
     }
 
     [Fact]
@@ -77,5 +115,7 @@ public sealed class ChannelJackpotSearcherTests
     {
         var act = () => new ChannelJackpotSearcher(new ChannelJackpotOptions { Momentum = 1 });
         act.Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "Momentum");
+        var policy = () => new ChannelJackpotSearcher(new ChannelJackpotOptions { BatchNorm = (BatchNormPolicy)7 });
+        policy.Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "BatchNorm");
     }
 }

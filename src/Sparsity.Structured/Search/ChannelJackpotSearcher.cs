@@ -18,7 +18,7 @@ public sealed record ChannelJackpotResult(ChannelMask Mask, ChannelScores Scores
 /// <summary>
 /// Lottery jackpots at channel granularity (Zhang et al., "Lottery Jackpots Exist in Pre-trained Models", TPAMI 2023,
 /// §3, applied to group channels instead of weights): one score per channel of every removable group, the
-/// pre-trained weights and batch-norm statistics frozen (the model runs in eval mode), a straight-through estimator
+/// pre-trained weights frozen (the model runs in eval mode; BatchNorm as <see cref="ChannelJackpotOptions.BatchNorm"/> says), a straight-through estimator
 /// (the forward pass uses the binary mask m, the backward pass treats m as the score s: m + s − sg(s)), scores started
 /// from the L1 filter norm of the start mask's criterion (divided by each group's largest), and after every step each
 /// group keeps its k best-scored channels, with the swaps limited by the restriction policy (short restriction by
@@ -40,7 +40,8 @@ public sealed class ChannelJackpotSearcher
     }
 
     /// <summary>Searches a channel mask with the same kept count per group as <paramref name="start"/>.</summary>
-    /// <param name="model">The pre-trained model (not compacted); its parameters and buffers are left bit-identical.</param>
+    /// <param name="model">The pre-trained model (not compacted); its parameters are left bit-identical, and its buffers too
+    /// unless <see cref="ChannelJackpotOptions.BatchNorm"/> updates the running statistics.</param>
     /// <param name="graph">Its channel groups.</param>
     /// <param name="start">The start mask (e.g. L1 allocation); fixes the kept counts.</param>
     /// <param name="initialScores">Start scores (e.g. the L1 scores the start mask came from).</param>
@@ -84,6 +85,14 @@ public sealed class ChannelJackpotSearcher
         try
         {
             model.eval();
+            if (_options.BatchNorm != BatchNormPolicy.Freeze)
+            {
+                foreach (var norm in model.modules().OfType<NormBase>())
+                {
+                    norm.train();
+                }
+            }
+
             foreach (var p in model.parameters())
             {
                 p.requires_grad = false;
@@ -135,6 +144,12 @@ public sealed class ChannelJackpotSearcher
 
                 _logger.LogInformation("Channel jackpot epoch {Epoch}/{Epochs}: {Swaps} swaps accepted so far.", epoch + 1, _options.Epochs, accepted);
                 progress?.Report(epoch + 1);
+            }
+
+            if (_options.BatchNorm == BatchNormPolicy.RecalibrateAfter)
+            {
+                // The gates are still in place, so the statistics are those of the final masked model.
+                BatchNormRecalibration.Run(model, train, _options.BatchSize, device, cancellationToken);
             }
         }
         finally
