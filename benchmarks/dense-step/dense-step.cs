@@ -4,7 +4,8 @@
 #:property PublishAot=false
 // One dense training step of LeNet-300-100 and ResNet-20 (batch 128 of 1×28×28, 10 classes, cross-entropy,
 // SGD momentum 0.9, weight decay 5e-4, lr 0.1) timed in TorchSharp: forward (with the loss), backward and the
-// optimiser step separately, 5 warm-up steps then the median of STEPS (default 30), at 1 and 2 libtorch threads.
+// optimiser step separately, 5 warm-up steps then the median of STEPS (default 30), at 1 and 2 libtorch threads;
+// then the evaluation forward pass (eval mode) under no_grad and under inference_mode, alternating.
 // The twin is dense_step.py (the same step in PyTorch); run both through measure.sh.
 //
 // dotnet run benchmarks/dense-step/dense-step.cs -- OUT.json
@@ -54,6 +55,24 @@ foreach (var threads in new[] { 1, 2 })
             }
         }
 
+        // Evaluation forward passes (eval mode) under no_grad and under inference_mode.
+        model.eval();
+        var evaluation = new Dictionary<string, List<double>> { ["no_grad"] = [], ["inference_mode"] = [] };
+        for (int i = 0; i < warmup + steps; i++)
+        {
+            foreach (var (mode, times) in evaluation)
+            {
+                using var scope = NewDisposeScope();
+                using IDisposable guard = mode == "no_grad" ? no_grad() : inference_mode();
+                watch.Restart();
+                model.call(x);
+                if (i >= warmup)
+                {
+                    times.Add(watch.Elapsed.TotalMilliseconds);
+                }
+            }
+        }
+
         var total = forward.Zip(backward, step).Select(t => t.First + t.Second + t.Third).ToList();
         rows.Add(new Dictionary<string, object>
         {
@@ -64,6 +83,8 @@ foreach (var threads in new[] { 1, 2 })
             ["forward_ms"] = Median(forward),
             ["backward_ms"] = Median(backward),
             ["optimizer_ms"] = Median(step),
+            ["eval_no_grad_ms"] = Median(evaluation["no_grad"]),
+            ["eval_inference_mode_ms"] = Median(evaluation["inference_mode"]),
         });
         Console.WriteLine($"torchsharp {name} threads {threads}: {Median(total):F1} ms");
     }

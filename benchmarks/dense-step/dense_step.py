@@ -3,7 +3,8 @@
 LeNet-300-100 and the CIFAR ResNet-20 (option A shortcut: strided identity zero-padded in channels, as
 src/Sparsity.Models/CifarResNet.cs), batch 128 of 1x28x28, 10 classes, cross-entropy, SGD lr 0.1, momentum
 0.9, weight decay 5e-4; forward (with the loss), backward and optimiser step timed separately; 5 warm-up
-steps, median of STEPS (default 30), at 1 and 2 threads.
+steps, median of STEPS (default 30), at 1 and 2 threads; then the evaluation forward pass (eval mode) under
+no_grad and under inference_mode, alternating.
 
 /usr/bin/python3 benchmarks/dense-step/dense_step.py OUT.json
 """
@@ -98,12 +99,23 @@ def main():
                     fw.append((t1 - t0) * 1e3)
                     bw.append((t2 - t1) * 1e3)
                     st.append((t3 - t2) * 1e3)
+            model.eval()
+            evaluation = {"no_grad": [], "inference_mode": []}
+            for i in range(warmup + steps):
+                for mode, times in evaluation.items():
+                    with (torch.no_grad() if mode == "no_grad" else torch.inference_mode()):
+                        t0 = time.perf_counter()
+                        model(x)
+                        if i >= warmup:
+                            times.append((time.perf_counter() - t0) * 1e3)
             total = [a + b + c for a, b, c in zip(fw, bw, st)]
             rows.append({"model": name, "threads": threads, "batch": batch,
                          "step_ms": round(statistics.median(total), 3),
                          "forward_ms": round(statistics.median(fw), 3),
                          "backward_ms": round(statistics.median(bw), 3),
-                         "optimizer_ms": round(statistics.median(st), 3)})
+                         "optimizer_ms": round(statistics.median(st), 3),
+                         "eval_no_grad_ms": round(statistics.median(evaluation["no_grad"]), 3),
+                         "eval_inference_mode_ms": round(statistics.median(evaluation["inference_mode"]), 3)})
             print(f"pytorch {name} threads {threads}: {statistics.median(total):.1f} ms", flush=True)
     out = sys.argv[1] if len(sys.argv) > 1 else "dense-step-pytorch.json"
     with open(out + ".tmp", "w") as f:
