@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sparsity;
@@ -139,8 +140,9 @@ public sealed class MaskedModel : IDisposable
         }
 
         var newMask = mask.to(weight.device).clone().DetachFromDisposeScope();
+        using (var zero = 0.ToScalar())
         using (var pruned = newMask.logical_not())
-        using (var effective = dense.masked_fill(pruned, 0))
+        using (var effective = dense.masked_fill(pruned, zero))
         {
             weight.copy_(effective);
         }
@@ -190,7 +192,11 @@ public sealed class MaskedModel : IDisposable
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        if (HostReads.Item<bool>(positions.lt(0).logical_or_(positions.ge(weight.numel())).any()))
+        // Explicit Scalars, disposed on return: implicit conversions would leave finalizable native objects per call.
+        using var zero = 0.ToScalar();
+        using var end = weight.numel().ToScalar();
+        using var value = keep.ToScalar();
+        if (HostReads.Item<bool>(positions.lt(zero).logical_or_(positions.ge(end)).any()))
         {
             throw new ArgumentException($"Positions for '{name}' must lie in [0, {weight.numel()}).", nameof(positions));
         }
@@ -209,10 +215,10 @@ public sealed class MaskedModel : IDisposable
         }
         else
         {
-            flatWeight.index_fill_(0, index, 0);
+            flatWeight.index_fill_(0, index, zero);
         }
 
-        flatMask.index_fill_(0, index, keep);
+        flatMask.index_fill_(0, index, value);
     }
 
     /// <summary>Replaces every mask present in <paramref name="masks"/> (see <see cref="SetMask"/>).</summary>
@@ -322,7 +328,8 @@ public sealed class MaskedModel : IDisposable
     internal static void ZeroPruned(Tensor target, Tensor mask)
     {
         using var pruned = mask.logical_not();
-        target.masked_fill_(pruned, 0);
+        using var zero = 0.ToScalar(); // disposed here: called per layer and step in masked training
+        target.masked_fill_(pruned, zero);
     }
 
     private static Tensor MoveOwned(Tensor t, Device device)

@@ -155,18 +155,18 @@ internal sealed class CifarBasicBlock : nn.Module<Tensor, Tensor>
         if (shortcut is not null)
         {
             using var s = shortcut.call(input);
-            output.add_(s);
+            Residual.AddInPlace(output, s);
         }
         else if (zeroPad)
         {
             using var sub = input.index(TensorIndex.Colon, TensorIndex.Colon,
                 TensorIndex.Slice(null, null, stride), TensorIndex.Slice(null, null, stride));
             using var padded = nn.functional.pad(sub, [0, 0, 0, 0, padBefore, padAfter]);
-            output.add_(padded);
+            Residual.AddInPlace(output, padded);
         }
         else
         {
-            output.add_(input);
+            Residual.AddInPlace(output, input);
         }
         output.relu_();
         return output;

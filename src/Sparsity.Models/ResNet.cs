@@ -168,11 +168,11 @@ internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
         if (downsample is not null)
         {
             using var identity = downsample.call(input);
-            output.add_(identity);
+            Residual.AddInPlace(output, identity);
         }
         else
         {
-            output.add_(input);
+            Residual.AddInPlace(output, input);
         }
         return relu.call(output);
     }
@@ -218,11 +218,11 @@ internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
         if (downsample is not null)
         {
             using var identity = downsample.call(input);
-            output.add_(identity);
+            Residual.AddInPlace(output, identity);
         }
         else
         {
-            output.add_(input);
+            Residual.AddInPlace(output, input);
         }
         return relu.call(output);
     }

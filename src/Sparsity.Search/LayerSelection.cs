@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sparsity.Search;
@@ -50,7 +51,8 @@ internal static class LayerSelection
     public static Tensor BreakTies(Tensor flat, Tensor above, Tensor t, long k, long kept)
     {
         var ties = flat.eq(t).nonzero().flatten().narrow(0, 0, k - kept);
-        return above.index_fill(0, ties, true);
+        using var keep = true.ToScalar(); // disposed here, not left to the finalizer
+        return above.index_fill(0, ties, keep);
     }
 }
 
@@ -172,10 +174,11 @@ internal sealed class ThresholdTracker : ILayerSelector
         {
             Tensor band;
             long baseCount;
+            using var width = delta.ToScalar(); // explicit Scalars, disposed here rather than by the finalizer
             if (c > p)
             {
                 // The p-th and (p+1)-th smallest are both ≤ τ: look in (τ − δ, τ].
-                var below = flat.le(tau.sub(delta));
+                var below = flat.le(tau.sub(width));
                 long b = HostReads.Item<long>(below.count_nonzero());
                 if (b >= p)
                 {
@@ -188,7 +191,8 @@ internal sealed class ThresholdTracker : ILayerSelector
             else
             {
                 // Both are > τ: look in (τ, τ + δ].
-                var leHigh = flat.le(tau.add(delta));
+                using var one = 1.ToScalar();
+                var leHigh = flat.le(tau.add(width, one));
                 long a = HostReads.Item<long>(leHigh.count_nonzero());
                 if (a < p + 1)
                 {
@@ -221,7 +225,8 @@ internal sealed class ThresholdTracker : ILayerSelector
         ExactSelections++;
         long p = Count - Kept;
         var t = flat.kthvalue(p, 0).values;
-        var read = HostReads.Values(stack([t.to(ScalarType.Float64), flat.le(t).count_nonzero().gt(p).to(ScalarType.Float64)])); // one read
+        using var pScalar = p.ToScalar();
+        var read = HostReads.Values(stack([t.to(ScalarType.Float64), flat.le(t).count_nonzero().gt(pScalar).to(ScalarType.Float64)])); // one read
         return Finish(flat, t, (float)read[0], read[1] != 0, Delta);
     }
 

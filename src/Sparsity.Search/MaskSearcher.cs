@@ -287,6 +287,7 @@ public sealed class MaskSearcher
         var modes = TrainingModes.Capture(model);
         var flags = model.parameters().Select(p => (Parameter: p, p.requires_grad)).ToList();
         using var startMasks = state.CurrentMasks();
+        using var one = 1.ToScalar(); // the loss sum's alpha, disposed here rather than one finalizable Scalar per step
         if (o.Constraint is { } constraint)
         {
             ValidateConstraint(constraint, startMasks);
@@ -335,7 +336,7 @@ public sealed class MaskSearcher
                     loss.backward();
                     using (no_grad())
                     {
-                        lossSum.add_(loss.detach());
+                        lossSum.add_(loss.detach(), one);
                         step.Run(lr, epoch);
                         StepObserver?.Invoke(masked, state);
                     }

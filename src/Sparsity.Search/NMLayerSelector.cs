@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sparsity.Search;
@@ -70,8 +71,10 @@ internal sealed class NMLayerSelector : ILayerSelector
                 $"The mask breaks the {_pattern} pattern ({drop.numel()} drops against {revive.numel()} revivals); an N:M search needs N kept weights in every group.");
         }
 
-        var nth = groups.masked_fill(top.logical_not(), float.PositiveInfinity).amin(1);      // N-th highest per group
-        var next = groups.masked_fill(top, float.NegativeInfinity).amax(1);                  // (N+1)-th highest per group
+        using var plusInfinity = float.PositiveInfinity.ToScalar(); // disposed here, not left to the finalizer
+        using var minusInfinity = float.NegativeInfinity.ToScalar();
+        var nth = groups.masked_fill(top.logical_not(), plusInfinity).amin(1);      // N-th highest per group
+        var next = groups.masked_fill(top, minusInfinity).amax(1);                  // (N+1)-th highest per group
         bool tie = nth.eq(next).any().item<bool>();
         return new SwapProposal(revive, drop, tie);
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sparsity.Search;
@@ -29,8 +30,11 @@ internal sealed class NonFiniteLossGuard : IDisposable
         using (var scope = NewDisposeScope())
         {
             using var noGrad = no_grad();
-            var first = loss.detach().isfinite().logical_not().logical_and(_firstBad.lt(0));
-            _firstBad.masked_fill_(first, batch);
+            // Scalars disposed here, not left to the finalizer (one per step would pile up between collections).
+            using var zero = 0.ToScalar();
+            using var index = batch.ToScalar();
+            var first = loss.detach().isfinite().logical_not().logical_and(_firstBad.lt(zero));
+            _firstBad.masked_fill_(first, index);
         }
 
         if (_eager)

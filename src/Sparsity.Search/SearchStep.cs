@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sparsity.Search;
@@ -17,6 +18,14 @@ internal sealed class SearchStep : IDisposable
     private readonly Dictionary<string, (Tensor On, Tensor Off)> _forced;
     private readonly bool _refuseOnTie;
     private readonly Tensor? _flips; // accepted, refused: the sync-free path's device counters
+
+    // The optimiser's constant factors as Scalars made once and disposed with the step: an implicit double → Scalar
+    // conversion per call would leave a finalizable native object per layer and step, freed only when the GC runs.
+    private readonly Scalar _one = 1.ToScalar();
+    private readonly Scalar _momentum;
+    private readonly Scalar _weightDecay;
+    private readonly Scalar _plusInfinity = float.PositiveInfinity.ToScalar();
+    private readonly Scalar _minusInfinity = float.NegativeInfinity.ToScalar();
     private long _accepted, _refused;
 
     public SearchStep(MaskSearchOptions options, SearchState state, MaskedModel masked, IReadOnlyList<PrunableParameter> parameters, Device device)
@@ -26,6 +35,8 @@ internal sealed class SearchStep : IDisposable
         _masked = masked;
         _parameters = parameters;
         _forced = ForcedIndices(options, parameters, device);
+        _momentum = options.Momentum.ToScalar();
+        _weightDecay = options.WeightDecay.ToScalar();
         bool allOrNothing = SyncFreeMaskUpdate.IsAllOrNothing(options.Restriction, out _refuseOnTie);
         if (allOrNothing && state.Pattern is null && (device.type != TorchSharp.DeviceType.CPU || SearchState.ForceSyncFreeUpdate))
         {
@@ -72,10 +83,15 @@ internal sealed class SearchStep : IDisposable
         return result;
     }
 
-    /// <summary>Releases the forced indices and the counters.</summary>
+    /// <summary>Releases the forced indices, the counters and the optimiser's scalars.</summary>
     public void Dispose()
     {
         _flips?.Dispose();
+        _one.Dispose();
+        _momentum.Dispose();
+        _weightDecay.Dispose();
+        _plusInfinity.Dispose();
+        _minusInfinity.Dispose();
         foreach (var (on, off) in _forced.Values)
         {
             on.Dispose();
@@ -88,6 +104,7 @@ internal sealed class SearchStep : IDisposable
     {
         var o = _options;
         var (masked, state) = (_masked, _state);
+        using var step = (-lr).ToScalar();
         foreach (var p in _parameters)
         {
             var weight = p.Weight;
@@ -96,14 +113,14 @@ internal sealed class SearchStep : IDisposable
             Tensor d = grad is null ? zeros_like(s) : grad.mul(masked.DenseWeight(p.Name));
             if (o.WeightDecay != 0)
             {
-                d.add_(s, alpha: o.WeightDecay);
+                d.add_(s, _weightDecay);
             }
 
             if (o.Momentum != 0)
             {
                 if (state.Momentum.TryGetValue(p.Name, out var buffer))
                 {
-                    buffer.mul_(o.Momentum).add_(d);
+                    buffer.mul_(_momentum).add_(d, _one);
                 }
                 else
                 {
@@ -114,7 +131,7 @@ internal sealed class SearchStep : IDisposable
                 d = buffer;
             }
 
-            s.add_(d, alpha: -lr);
+            s.add_(d, step);
             if (grad is not null)
             {
                 weight.grad = null;
@@ -169,8 +186,8 @@ internal sealed class SearchStep : IDisposable
             // and no forced-off one, so the proposed swaps never touch a forced position and a mask that satisfies
             // the constraint keeps satisfying it under any restriction policy.
             flat = flat.clone();
-            flat.index_fill_(0, f.On, float.PositiveInfinity);
-            flat.index_fill_(0, f.Off, float.NegativeInfinity);
+            flat.index_fill_(0, f.On, _plusInfinity);
+            flat.index_fill_(0, f.Off, _minusInfinity);
         }
 
         return flat;

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sparsity.Search;
@@ -41,8 +42,10 @@ internal static class SyncFreeMaskUpdate
         var flips = top.logical_xor(mask.view(-1)).sum();
         var refuse = refuseOnTie ? tie : zeros_like(tie);
         masked.SetMask(name, where(refuse, mask.view(-1), top).view(mask.shape));
-        accepted.add_(flips.masked_fill(refuse, 0));
-        refused.add_(flips.masked_fill(refuse.logical_not(), 0));
+        using var zero = 0.ToScalar(); // explicit Scalars, disposed here rather than by the finalizer (as every one below)
+        using var one = 1.ToScalar();
+        accepted.add_(flips.masked_fill(refuse, zero), one);
+        refused.add_(flips.masked_fill(refuse.logical_not(), zero), one);
     }
 
     /// <summary>
@@ -61,9 +64,12 @@ internal static class SyncFreeMaskUpdate
         var t = flat.kthvalue(p, 0).values; // the p-th smallest = the (k+1)-th largest
         var above = flat.gt(t);
         var atThreshold = flat.eq(t);
-        var missing = above.sum().neg().add(k); // k − |{s > t}| ≥ 1 tied scores still to admit
+        using var kScalar = k.ToScalar();
+        using var pScalar = p.ToScalar();
+        using var one = 1.ToScalar();
+        var missing = above.sum().neg().add(kScalar, one); // k − |{s > t}| ≥ 1 tied scores still to admit
         var admitted = atThreshold.logical_and(atThreshold.cumsum(0).le(missing));
-        var boundaryTie = flat.le(t).sum().gt(p); // the (p+1)-th smallest equals t too
+        var boundaryTie = flat.le(t).sum().gt(pScalar); // the (p+1)-th smallest equals t too
         return (above.logical_or(admitted), boundaryTie);
     }
 }
