@@ -39,9 +39,10 @@ public static class SoakRunner
         var report = new Dictionary<string, object>
         {
             ["_about"] = "Resident memory (VmRSS, MiB) during a jackpot search; drift = (end − after 10 % of the steps) / after 10 %. " +
-                "Command: OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE dotnet run -c Release --project benchmarks/Sparsity.Benchmarks -- --soak [--collect] [--release-eagerly] [--out PATH]",
+                "Command: OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE dotnet run -c Release --project benchmarks/Sparsity.Benchmarks -- --soak [--collect] [--release-eagerly] [--out PATH], optionally with DOTNET_GCgen0size set",
             ["threads"] = get_num_threads(),
             ["release_freed_memory_eagerly"] = eager,
+            ["gc_gen0_budget"] = Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "default", // e.g. 0x400000 (4 MiB)
             ["runs"] = runs,
         };
         var directory = Path.GetDirectoryName(Path.GetFullPath(output))!;
