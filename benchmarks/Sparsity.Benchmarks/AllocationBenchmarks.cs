@@ -51,6 +51,23 @@ public class AllocationBenchmarks
         return BenchmarkDevice.Read(max);
     }
 
+    /// <summary>
+    /// Allocating and writing the 20 bool masks alone (<c>empty</c> then <c>fill_</c>): the floor of any allocation
+    /// that returns fresh masks, which are page-faulted in as they are first written.
+    /// </summary>
+    [Benchmark]
+    public long FreshMasks()
+    {
+        var masks = _scores.Names.Select(name => empty(_scores[name].shape, ScalarType.Bool).fill_(false)).ToList(); // all alive at once, as returned masks are
+        long total = masks.Sum(m => m.numel());
+        foreach (var mask in masks)
+        {
+            mask.Dispose();
+        }
+
+        return total;
+    }
+
     /// <summary>The library's global allocation (concatenate, kthvalue, ties, split into masks).</summary>
     [Benchmark]
     public long GlobalAllocation()
