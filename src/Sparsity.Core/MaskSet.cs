@@ -14,23 +14,13 @@ public sealed partial class MaskSet : NamedTensorSet, IEquatable<MaskSet>
     /// <param name="masks">Name → bool tensor pairs, in layer order, all on one device.</param>
     /// <exception cref="ArgumentException">Empty, duplicate names, or a non-bool dtype.</exception>
     public MaskSet(IEnumerable<KeyValuePair<string, Tensor>> masks)
-        : base(masks, "mask")
+        : this(masks, keptCounts: null)
     {
-        _kept = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (name, t) in Entries)
-        {
-            if (t.dtype != ScalarType.Bool)
-            {
-                throw new ArgumentException($"Mask '{name}' has dtype {t.dtype}; masks must be bool (true = keep).", nameof(masks));
-            }
-
-            using var kept = t.count_nonzero();
-            _kept[name] = kept.item<long>();
-        }
     }
 
-    /// <summary>Takes ownership of masks whose kept counts the caller has already counted (in layer order), saving a pass.</summary>
-    internal MaskSet(IReadOnlyList<KeyValuePair<string, Tensor>> masks, IReadOnlyList<long> keptCounts)
+    /// <summary>Takes ownership of masks whose kept counts the caller has already counted (in layer order), saving a pass;
+    /// null counts each mask.</summary>
+    internal MaskSet(IEnumerable<KeyValuePair<string, Tensor>> masks, IReadOnlyList<long>? keptCounts)
         : base(masks, "mask")
     {
         _kept = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -42,7 +32,15 @@ public sealed partial class MaskSet : NamedTensorSet, IEquatable<MaskSet>
                 throw new ArgumentException($"Mask '{name}' has dtype {t.dtype}; masks must be bool (true = keep).", nameof(masks));
             }
 
-            _kept[name] = keptCounts[i++];
+            if (keptCounts is null)
+            {
+                using var kept = t.count_nonzero();
+                _kept[name] = kept.item<long>();
+            }
+            else
+            {
+                _kept[name] = keptCounts[i++];
+            }
         }
     }
 

@@ -313,7 +313,12 @@ public sealed class MaskSearcher
             {
                 long seed = unchecked(o.Seed * 1000003L + epoch);
                 random.manual_seed(seed);
-                SetTrainMode(model);
+                model.train();
+                if (o.BatchNorm == BatchNormPolicy.Freeze)
+                {
+                    TrainingModes.SetNormLayers(model, training: false);
+                }
+
                 double lr = o.LearningRateAt(epoch);
                 long steps = 0;
                 using var lossSum = zeros(1, ScalarType.Float64, device);
@@ -398,21 +403,6 @@ public sealed class MaskSearcher
             modes.Restore();
             step.Dispose();
             state.Dispose();
-        }
-    }
-
-    private void SetTrainMode(nn.Module model)
-    {
-        model.train();
-        if (Options.BatchNorm == BatchNormPolicy.Freeze)
-        {
-            foreach (var (_, m) in model.named_modules())
-            {
-                if (m is NormBase)
-                {
-                    m.eval();
-                }
-            }
         }
     }
 

@@ -87,10 +87,7 @@ public sealed class ChannelJackpotSearcher
             model.eval();
             if (_options.BatchNorm != BatchNormPolicy.Freeze)
             {
-                foreach (var norm in model.modules().OfType<NormBase>())
-                {
-                    norm.train();
-                }
+                TrainingModes.SetNormLayers(model, training: true);
             }
 
             foreach (var p in model.parameters())
