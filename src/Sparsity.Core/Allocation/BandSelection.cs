@@ -1,81 +1,142 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Sparsity;
 
 /// <summary>
 /// Selection of the r-th largest value among the scores gathered between two brackets
-/// (<see cref="CpuTopKSelection"/>): a histogram of 4,096 equal-width bins over the values' finite range finds
-/// the bin that holds it, and a quickselect inside that bin alone gives the value. Two passes over the band
-/// plus one over a bin, instead of a quickselect's partitioning of the whole band.
+/// (<see cref="CpuTopKSelection"/>), by the same idea one level down: an evenly spaced sample of 4,096 band values
+/// brackets the r-th largest (6 binomial standard deviations plus 2 either side), one parallel pass counts the values
+/// above the upper bracket and gathers those between (≈ 10 % of the band at most), and a quickselect over them
+/// gives the value. A band of at most 32,768 values, or brackets that miss, are selected over directly.
 /// </summary>
 internal static class BandSelection
 {
-    private const int Bins = 4096;
+    private const int SampleSize = 1 << 12;
+    private const int DirectLimit = 1 << 15;
 
     /// <summary>The <paramref name="rank"/>-th largest value (1-based) of the segments, and how many values exceed it.</summary>
-    public static (T Value, long Greater) KthLargest<T>(IReadOnlyList<ArraySegment<T>> segments, long rank)
+    public static (T Value, long Greater) KthLargest<T>(IReadOnlyList<ArraySegment<T>> segments, long rank, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
-        long total = 0;
-        foreach (var segment in segments)
-        {
-            total += segment.Count;
-            foreach (var v in segment.AsSpan())
-            {
-                double d = double.CreateTruncating(v);
-                if (double.IsFinite(d))
-                {
-                    lo = Math.Min(lo, d);
-                    hi = Math.Max(hi, d);
-                }
-            }
-        }
-
+        long total = segments.Sum(s => (long)s.Count);
         if (rank < 1 || rank > total)
         {
             throw new ArgumentOutOfRangeException(nameof(rank), rank, $"rank must lie in [1, {total}].");
         }
 
-        // Monotone in the value, so the bins are ordered; infinities fall into the end bins.
-        double scale = hi > lo && double.IsFinite(hi - lo) ? Bins / (hi - lo) : 0;
-        int Bin(T v)
+        if (total > DirectLimit)
         {
-            double d = double.CreateTruncating(v);
-            return d <= lo ? 0 : d >= hi ? Bins - 1 : Math.Min(Bins - 1, (int)((d - lo) * scale));
-        }
-
-        var counts = new long[Bins];
-        foreach (var segment in segments)
-        {
-            foreach (var v in segment.AsSpan())
+            var (lower, upper) = Brackets(segments, total, rank);
+            var (above, between) = Gather(segments, lower, upper, threads);
+            long inner = rank - above;
+            if (inner >= 1 && inner <= between.Length)
             {
-                counts[Bin(v)]++;
+                return Select(between, inner, above);
             }
         }
 
-        long greater = 0;
-        int b = Bins - 1;
-        while (greater + counts[b] < rank)
+        return Select(Gather(segments, T.NegativeInfinity, T.PositiveInfinity, threads).Between, rank, 0);
+    }
+
+    /// <summary>Sample-based brackets around the rank-th largest of the concatenated segments.</summary>
+    private static (T Lower, T Upper) Brackets<T>(IReadOnlyList<ArraySegment<T>> segments, long total, long rank)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var sample = new T[SampleSize];
+        long stride = total / SampleSize;
+        int segment = 0;
+        long offset = 0;
+        for (int i = 0; i < SampleSize; i++)
         {
-            greater += counts[b--];
+            long index = i * stride;
+            while (index >= offset + segments[segment].Count)
+            {
+                offset += segments[segment++].Count;
+            }
+
+            sample[i] = segments[segment][(int)(index - offset)];
         }
 
-        var inBin = new T[counts[b]];
-        int at = 0;
-        foreach (var segment in segments)
+        double q = (double)(total - rank) / total;          // fraction of values below the rank-th largest
+        double margin = (6.0 * Math.Sqrt(SampleSize * q * (1.0 - q))) + 2.0;
+        int lowRank = (int)Math.Floor((q * SampleSize) - margin);
+        int highRank = (int)Math.Ceiling((q * SampleSize) + margin);
+        T lower = T.NegativeInfinity, upper = T.PositiveInfinity;
+        int skip = 0;
+        if (lowRank >= 1)
         {
-            foreach (var v in segment.AsSpan())
+            lower = Quickselect.Smallest<T>(sample, lowRank);
+            skip = lowRank;
+        }
+
+        if (highRank <= SampleSize)
+        {
+            upper = Quickselect.Smallest<T>(sample.AsSpan(skip), highRank - skip);
+        }
+
+        return (lower, upper);
+    }
+
+    /// <summary>Counts the values above <paramref name="upper"/> and gathers those in [lower, upper], segments in parallel.</summary>
+    private static (long Above, T[] Between) Gather<T>(IReadOnlyList<ArraySegment<T>> segments, T lower, T upper, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long above = 0;
+        var between = new List<T>();
+        Parallel.For(0, segments.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, () => (Above: 0L, Between: new List<T>()), (s, _, local) =>
+        {
+            // Branch-free over blocks of 8: the values' order around the brackets is random.
+            var values = segments[s].AsSpan();
+            var vl = Vector256.Create(lower);
+            var vu = Vector256.Create(upper);
+            ref T start = ref MemoryMarshal.GetReference(values);
+            int i = 0;
+            for (; Vector256.IsHardwareAccelerated && i + 8 <= values.Length; i += 8)
             {
-                if (Bin(v) == b)
+                uint aboveUpper = CpuTopKSelection.Greater8(ref start, i, vu, orEqual: false);
+                uint between = CpuTopKSelection.Greater8(ref start, i, vl, orEqual: true) & ~aboveUpper;
+                local.Above += BitOperations.PopCount(aboveUpper);
+                while (between != 0)
                 {
-                    inBin[at++] = v;
+                    local.Between.Add(values[i + BitOperations.TrailingZeroCount(between)]);
+                    between &= between - 1;
                 }
             }
-        }
 
-        var value = Quickselect.Smallest<T>(inBin, (int)(inBin.Length - (rank - greater) + 1));
-        foreach (var v in inBin)
+            for (; i < values.Length; i++)
+            {
+                if (values[i] > upper)
+                {
+                    local.Above++;
+                }
+                else if (values[i] >= lower)
+                {
+                    local.Between.Add(values[i]);
+                }
+            }
+
+            return local;
+        }, local =>
+        {
+            lock (between)
+            {
+                above += local.Above;
+                between.AddRange(local.Between);
+            }
+        });
+
+        return (above, between.ToArray()); // the selection does not depend on the gathering order
+    }
+
+    /// <summary>The rank-th largest of <paramref name="values"/>, and <paramref name="above"/> plus how many of them exceed it.</summary>
+    private static (T Value, long Greater) Select<T>(T[] values, long rank, long above)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var value = Quickselect.Smallest<T>(values, (int)(values.Length - rank + 1));
+        long greater = above;
+        foreach (var v in values)
         {
             if (v > value)
             {

@@ -14,13 +14,13 @@ namespace Sparsity;
 /// </summary>
 /// <remarks>
 /// Method: a sample of n/64 scores, between 4,096 and 65,536, in evenly spaced runs of 16 consecutive ones, brackets the k-th largest (ranks 6 binomial standard
-/// deviations plus 2 either side, as in <see cref="TopKSelection.KthLargest"/>); one parallel pass writes every
-/// layer's mask as s &gt; upper bracket, counts it, and gathers the scores between the brackets with their
-/// positions (≈ 1.4 % at 90 % sparsity); a histogram selection over that band (<see cref="BandSelection"/>) gives the
-/// threshold t, and the band's scores above t, then the first ones equal to t in sequence order, are added to
-/// the masks. The scores are read once and the masks written once. When the exact counts show that the brackets
+/// deviations plus 2 either side, as in <see cref="TopKSelection.KthLargest"/>) and estimates it (t̂, the sample's own quantile). One parallel pass writes every
+/// layer's mask as s &gt; t̂, counts the scores above the upper bracket, and gathers the scores between the brackets with their
+/// positions (≈ 1.4 % at 90 % sparsity); a selection over that band (<see cref="BandSelection"/>) gives the exact
+/// threshold t, and only the band's scores on the wrong side of t̂ (those between t and t̂), then the first ones equal to t in sequence order,
+/// are rewritten. The scores are read once and the masks written once. When the exact counts show that the brackets
 /// missed (an adversarial order), every score is gathered instead, so the result is exact.
-/// Applies to contiguous float32 or float64 CPU tensors, all of one dtype (<see cref="Supports"/>).
+/// The masks are views of one allocation (freed when the last of them is disposed). Applies to contiguous float32 or float64 CPU tensors, all of one dtype (<see cref="Supports"/>).
 /// </remarks>
 internal static class CpuTopKSelection
 {
@@ -28,6 +28,7 @@ internal static class CpuTopKSelection
     private const int MinSampleSize = 1 << 12;
     private const int SampleRun = 16;
     private const int ChunkSize = 1 << 19;
+    private const int ParallelBand = 1 << 16;
     private static readonly ulong[] ByteSpread = BuildByteSpread();
 
     /// <summary>Whether <paramref name="layers"/> can take the CPU path: non-empty, contiguous CPU tensors of one dtype, float32 or float64.</summary>
@@ -75,6 +76,14 @@ internal static class CpuTopKSelection
 
     private readonly record struct Chunk(int Layer, int Start, int Length);
 
+    /// <summary>Bounds that hold the k-th largest score with high probability, the sample's estimate of it, and the expected fraction of scores between the bounds.</summary>
+    private readonly record struct Brackets<T>(T Lower, T Estimate, T Upper, double BandFraction)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        /// <summary>No bounds: every score is in the band and no mask is written by the scan.</summary>
+        public static Brackets<T> Everything => new(T.NegativeInfinity, T.PositiveInfinity, T.PositiveInfinity, 1.0);
+    }
+
     /// <summary>The scores of one chunk that fall between the brackets, with their positions inside the layer, in order.</summary>
     private sealed class Band<T>(int capacity)
     {
@@ -108,9 +117,14 @@ internal static class CpuTopKSelection
         var masks = new Tensor[layers.Count];
         try
         {
-            for (int l = 0; l < layers.Count; l++)
+            using (var block = empty(n, ScalarType.Bool)) // one allocation; the masks are views of it
             {
-                masks[l] = empty(layers[l].shape, ScalarType.Bool);
+                long offset = 0;
+                for (int l = 0; l < layers.Count; l++)
+                {
+                    masks[l] = block.narrow(0, offset, layers[l].numel()).view(layers[l].shape);
+                    offset += layers[l].numel();
+                }
             }
 
             if (k == 0 || k == n)
@@ -126,40 +140,22 @@ internal static class CpuTopKSelection
 
             var chunks = Chunks(layers);
             int threads = Math.Max(1, get_num_threads());
-            var (lower, upper) = Brackets<T>(layers, n, k);
-            var (above, bands) = Scan(layers, masks, chunks, lower, upper, threads);
+            var brackets = Bracket<T>(layers, n, k);
+            var (above, bands) = Scan(layers, masks, chunks, brackets, threads);
             long needed = k - above.Sum();                      // rank of t among the band, from the top
             if (needed < 1 || needed > bands.Sum(b => (long)b.Count))
             {
-                (above, bands) = Scan(layers, masks, chunks, T.NegativeInfinity, T.PositiveInfinity, threads);
+                brackets = Brackets<T>.Everything;
+                (above, bands) = Scan(layers, masks, chunks, brackets, threads);
                 needed = k - above.Sum();
             }
 
-            var (t, greater) = BandSelection.KthLargest(bands.Select(b => new ArraySegment<T>(b.Values, 0, b.Count)).ToArray(), needed);
-            long neededTies = needed - greater;
+            int bandThreads = bands.Sum(b => (long)b.Count) >= ParallelBand ? threads : 1; // a small band is not worth waking the pool
+            var (t, greater) = BandSelection.KthLargest(bands.Select(b => new ArraySegment<T>(b.Values, 0, b.Count)).ToArray(), needed, bandThreads);
+            var added = Correct(masks, chunks, bands, brackets.Estimate, t, neededTies: needed - greater, bandThreads);
             for (int c = 0; c < chunks.Length; c++)
             {
-                kept[chunks[c].Layer] += above[c];
-            }
-
-            // The band's scores in sequence order: those above t are kept, and the first neededTies equal to t.
-            for (int c = 0; c < chunks.Length; c++)
-            {
-                var band = bands[c];
-                var m = masks[chunks[c].Layer].bytes;
-                int offset = chunks[c].Start;
-                long add = 0;
-                for (int j = 0; j < band.Count; j++)
-                {
-                    var v = band.Values[j];
-                    if (v > t || (v == t && neededTies-- > 0))
-                    {
-                        m[offset + band.Positions[j]] = 1;
-                        add++;
-                    }
-                }
-
-                kept[chunks[c].Layer] += add;
+                kept[chunks[c].Layer] += above[c] + added[c];
             }
 
             return masks;
@@ -173,6 +169,76 @@ internal static class CpuTopKSelection
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Turns the band's masks from s &gt; <paramref name="estimate"/> (written by the scan) into s &gt; <paramref name="t"/>,
+    /// chunks in parallel, writing only the scores between the two; then keeps the first <paramref name="neededTies"/>
+    /// scores equal to t in sequence order. Returns how many band scores each chunk keeps.
+    /// </summary>
+    private static long[] Correct<T>(Tensor[] masks, Chunk[] chunks, Band<T>[] bands, T estimate, T t, long neededTies, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var added = new long[chunks.Length];
+        var ties = new long[chunks.Length];
+        Parallel.For(0, chunks.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
+        {
+            // Branch-free over blocks of 8 (the band's order around t is random): count, and write where s > t and s > t̂ differ.
+            var band = bands[c];
+            var m = masks[chunks[c].Layer].bytes.Slice(chunks[c].Start, chunks[c].Length);
+            ref T start = ref MemoryMarshal.GetArrayDataReference(band.Values);
+            var vt = Vector256.Create(t);
+            var ve = Vector256.Create(estimate);
+            int j = 0;
+            for (; Vector256.IsHardwareAccelerated && j + 8 <= band.Count; j += 8)
+            {
+                uint keep = Greater8(ref start, j, vt, orEqual: false);
+                added[c] += BitOperations.PopCount(keep);
+                ties[c] += BitOperations.PopCount(Greater8(ref start, j, vt, orEqual: true) & ~keep);
+                uint differ = keep ^ Greater8(ref start, j, ve, orEqual: false);
+                while (differ != 0)
+                {
+                    int bit = BitOperations.TrailingZeroCount(differ);
+                    m[band.Positions[j + bit]] = (byte)((keep >> bit) & 1);
+                    differ &= differ - 1;
+                }
+            }
+
+            for (; j < band.Count; j++)
+            {
+                var v = band.Values[j];
+                bool keep = v > t;
+                if (keep != v > estimate)
+                {
+                    m[band.Positions[j]] = keep ? (byte)1 : (byte)0;
+                }
+
+                added[c] += keep ? 1 : 0;
+                ties[c] += v == t ? 1 : 0;
+            }
+        });
+
+        for (int c = 0; c < chunks.Length && neededTies > 0; c++)
+        {
+            if (ties[c] == 0)
+            {
+                continue;
+            }
+
+            var band = bands[c];
+            var m = masks[chunks[c].Layer].bytes.Slice(chunks[c].Start, chunks[c].Length);
+            for (int j = 0; j < band.Count && neededTies > 0; j++)
+            {
+                if (band.Values[j] == t)
+                {
+                    m[band.Positions[j]] = 1;
+                    added[c]++;
+                    neededTies--;
+                }
+            }
+        }
+
+        return added;
     }
 
     private static Chunk[] Chunks(IReadOnlyList<Tensor> layers)
@@ -193,32 +259,44 @@ internal static class CpuTopKSelection
     private static Span<T> Scores<T>(Tensor layer)
         where T : unmanaged => MemoryMarshal.Cast<byte, T>(layer.bytes);
 
-    /// <summary>Brackets [lower, upper] that hold the k-th largest score with high probability (infinite when the sequence is small).</summary>
-    private static (T Lower, T Upper) Brackets<T>(IReadOnlyList<Tensor> layers, long n, long k)
+    /// <summary>
+    /// Brackets [lower, upper] that hold the k-th largest score with high probability, and the sample's estimate of it
+    /// between them (<see cref="Brackets{T}.Everything"/> when the sequence is small).
+    /// </summary>
+    private static Brackets<T> Bracket<T>(IReadOnlyList<Tensor> layers, long n, long k)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T lower = T.NegativeInfinity, upper = T.PositiveInfinity;
         int size = (int)Math.Clamp(n / 64 / SampleRun * SampleRun, MinSampleSize, MaxSampleSize);
-        if (n > 4L * size)
+        if (n <= 4L * size)
         {
-            var sample = Sample<T>(layers, n, size);
-            long m = sample.Length;
-            double q = (double)(n - k) / n;                      // fraction of scores below the k-th largest
-            double margin = (6.0 * Math.Sqrt(m * q * (1.0 - q))) + 2.0;
-            long lowRank = (long)Math.Floor((q * m) - margin);    // 1-based ranks in the sample
-            long highRank = (long)Math.Ceiling((q * m) + margin);
-            if (lowRank >= 1)
-            {
-                lower = Quickselect.Smallest<T>(sample, (int)lowRank);
-            }
-
-            if (highRank <= m)
-            {
-                upper = Quickselect.Smallest<T>(sample, (int)highRank);
-            }
+            return Brackets<T>.Everything;
         }
 
-        return (lower, upper);
+        var sample = Sample<T>(layers, n, size);
+        int m = sample.Length;
+        double q = (double)(n - k) / n;                      // fraction of scores below the k-th largest
+        double margin = (6.0 * Math.Sqrt(m * q * (1.0 - q))) + 2.0;
+        int lowRank = (int)Math.Floor((q * m) - margin);     // 1-based ranks in the sample
+        int highRank = (int)Math.Ceiling((q * m) + margin);
+        int estimateRank = Math.Clamp((int)Math.Round(q * m) + 1, Math.Max(1, lowRank), Math.Min(m, highRank));
+
+        // Each selection leaves the smaller values before its rank, so the next one searches the rest.
+        T lower = T.NegativeInfinity, upper = T.PositiveInfinity;
+        int skip = 0;
+        if (lowRank >= 1)
+        {
+            lower = Quickselect.Smallest<T>(sample, lowRank);
+            skip = lowRank;
+        }
+
+        T estimate = estimateRank > skip ? Quickselect.Smallest<T>(sample.AsSpan(skip), estimateRank - skip) : lower;
+        skip = Math.Max(skip, estimateRank);
+        if (highRank <= m)
+        {
+            upper = highRank > skip ? Quickselect.Smallest<T>(sample.AsSpan(skip), highRank - skip) : estimate;
+        }
+
+        return new Brackets<T>(lower, estimate, upper, Math.Min(1.0, (double)(highRank - lowRank) / m));
     }
 
     /// <summary>
@@ -255,10 +333,10 @@ internal static class CpuTopKSelection
     }
 
     /// <summary>
-    /// One parallel pass: writes every mask as m = (s &gt; upper), counts those per chunk, and gathers each chunk's
-    /// scores in [lower, upper] with their positions.
+    /// One parallel pass: writes every mask as m = (s &gt; estimate), counts per chunk the scores above the upper bracket,
+    /// and gathers each chunk's scores between the brackets with their positions.
     /// </summary>
-    private static (long[] Above, Band<T>[] Bands) Scan<T>(IReadOnlyList<Tensor> layers, Tensor[] masks, Chunk[] chunks, T lower, T upper, int threads)
+    private static (long[] Above, Band<T>[] Bands) Scan<T>(IReadOnlyList<Tensor> layers, Tensor[] masks, Chunk[] chunks, Brackets<T> brackets, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var above = new long[chunks.Length];
@@ -268,31 +346,32 @@ internal static class CpuTopKSelection
             var chunk = chunks[c];
             var s = Scores<T>(layers[chunk.Layer]).Slice(chunk.Start, chunk.Length);
             var m = masks[chunk.Layer].bytes.Slice(chunk.Start, chunk.Length);
-            var band = new Band<T>(T.IsInfinity(lower) && T.IsInfinity(upper) ? chunk.Length : 1 + (chunk.Length / 32));
-            above[c] = ScanChunk(s, m, lower, upper, band);
+            var band = new Band<T>((int)Math.Min(chunk.Length, (chunk.Length * brackets.BandFraction * 1.25) + 16));
+            above[c] = ScanChunk(s, m, brackets, band);
             bands[c] = band;
         });
 
         return (above, bands);
     }
 
-    private static long ScanChunk<T>(ReadOnlySpan<T> s, Span<byte> m, T lower, T upper, Band<T> band)
+    private static long ScanChunk<T>(ReadOnlySpan<T> s, Span<byte> m, Brackets<T> brackets, Band<T> band)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long above = 0;
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            var vlo = Vector256.Create(lower);
-            var vhi = Vector256.Create(upper);
+            var lower = Vector256.Create(brackets.Lower);
+            var estimate = Vector256.Create(brackets.Estimate);
+            var upper = Vector256.Create(brackets.Upper);
             ref T start = ref MemoryMarshal.GetReference(s);
             ref byte mask = ref MemoryMarshal.GetReference(m);
             for (; i + 8 <= s.Length; i += 8)
             {
-                var (greater, atLeastLower) = Bits8(ref start, i, vhi, vlo);
-                uint inBand = atLeastLower & ~greater;
-                above += BitOperations.PopCount(greater);
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref mask, i), ByteSpread[greater]);
+                uint aboveUpper = Greater8(ref start, i, upper, orEqual: false);
+                uint inBand = Greater8(ref start, i, lower, orEqual: true) & ~aboveUpper;
+                above += BitOperations.PopCount(aboveUpper);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref mask, i), ByteSpread[Greater8(ref start, i, estimate, orEqual: false)]);
                 while (inBand != 0)
                 {
                     int j = i + BitOperations.TrailingZeroCount(inBand);
@@ -304,13 +383,12 @@ internal static class CpuTopKSelection
 
         for (; i < s.Length; i++)
         {
-            bool keep = s[i] > upper;
-            m[i] = keep ? (byte)1 : (byte)0;
-            if (keep)
+            m[i] = s[i] > brackets.Estimate ? (byte)1 : (byte)0;
+            if (s[i] > brackets.Upper)
             {
                 above++;
             }
-            else if (s[i] >= lower)
+            else if (s[i] >= brackets.Lower)
             {
                 band.Add(s[i], i);
             }
@@ -319,21 +397,22 @@ internal static class CpuTopKSelection
         return above;
     }
 
-    /// <summary>For the 8 scores from <paramref name="i"/>: the bits of s &gt; upper and of s ≥ lower.</summary>
+    /// <summary>For the 8 scores from <paramref name="i"/>: the bits of s &gt; threshold (s ≥ threshold with <paramref name="orEqual"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (uint Greater, uint AtLeastLower) Bits8<T>(ref T start, int i, Vector256<T> upper, Vector256<T> lower)
+    internal static uint Greater8<T>(ref T start, int i, Vector256<T> threshold, bool orEqual)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Vector256<T>.Count == 8)
         {
             var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-            return (Vector256.GreaterThan(v, upper).ExtractMostSignificantBits(), Vector256.GreaterThanOrEqual(v, lower).ExtractMostSignificantBits());
+            return (orEqual ? Vector256.GreaterThanOrEqual(v, threshold) : Vector256.GreaterThan(v, threshold)).ExtractMostSignificantBits();
         }
 
         var a = Vector256.LoadUnsafe(ref start, (nuint)i);
         var b = Vector256.LoadUnsafe(ref start, (nuint)(i + 4));
-        return (Vector256.GreaterThan(a, upper).ExtractMostSignificantBits() | (Vector256.GreaterThan(b, upper).ExtractMostSignificantBits() << 4),
-            Vector256.GreaterThanOrEqual(a, lower).ExtractMostSignificantBits() | (Vector256.GreaterThanOrEqual(b, lower).ExtractMostSignificantBits() << 4));
+        return orEqual
+            ? Vector256.GreaterThanOrEqual(a, threshold).ExtractMostSignificantBits() | (Vector256.GreaterThanOrEqual(b, threshold).ExtractMostSignificantBits() << 4)
+            : Vector256.GreaterThan(a, threshold).ExtractMostSignificantBits() | (Vector256.GreaterThan(b, threshold).ExtractMostSignificantBits() << 4);
     }
 
     private static ulong[] BuildByteSpread()
