@@ -25,7 +25,7 @@ namespace Sparsity;
 /// safe as long as the device of weights and masks stays the same (masks follow the weights' device on
 /// the next <see cref="SetMask"/>).</para>
 /// </remarks>
-public sealed class MaskedModel : IDisposable
+public sealed partial class MaskedModel : IDisposable
 {
     private readonly Dictionary<string, PrunableParameter> _parameters;
     private readonly List<string> _names;

@@ -110,6 +110,12 @@ internal sealed class SearchStep : IDisposable
             var weight = p.Weight;
             var s = state.Scores[p.Name];
             var grad = weight.grad;
+            if (grad is not null && TryFusedStep(p.Name, s, grad, lr))
+            {
+                weight.grad = null;
+                continue;
+            }
+
             Tensor d = grad is null ? zeros_like(s) : grad.mul(masked.DenseWeight(p.Name));
             if (o.WeightDecay != 0)
             {
@@ -137,6 +143,29 @@ internal sealed class SearchStep : IDisposable
                 weight.grad = null;
             }
         }
+    }
+
+    /// <summary>The same step through <see cref="CpuScoreStep"/> when the tensors are contiguous float32 on the CPU.</summary>
+    private bool TryFusedStep(string name, Tensor scores, Tensor gradient, double lr)
+    {
+        var o = _options;
+        var dense = _masked.DenseWeight(name);
+        _state.Momentum.TryGetValue(name, out var buffer);
+        if (!CpuScoreStep.Applies(scores, gradient, dense, buffer))
+        {
+            return false;
+        }
+
+        bool first = false;
+        if (o.Momentum != 0 && buffer is null)
+        {
+            buffer = empty_like(scores).DetachFromDisposeScope();
+            _state.Momentum[name] = buffer;
+            first = true;
+        }
+
+        CpuScoreStep.Step(scores, gradient, dense, o.Momentum != 0 ? buffer : null, first, (float)o.WeightDecay, (float)o.Momentum, (float)-lr);
+        return true;
     }
 
     private (long Accepted, long Refused) UpdateMask(PrunableParameter p, ILayerSelector tracker, int epoch)
@@ -170,8 +199,11 @@ internal sealed class SearchStep : IDisposable
             (revive, drop) = tracker.Restrict(proposal, flat, m);
         }
 
-        masked.SetMaskAt(p.Name, drop, keep: false);
-        masked.SetMaskAt(p.Name, revive, keep: true);
+        if (!masked.TrySwapOnCpu(p.Name, drop, revive))
+        {
+            masked.SetMaskAt(p.Name, drop, keep: false);
+            masked.SetMaskAt(p.Name, revive, keep: true);
+        }
         return (2 * m, 2 * (pairs - m));
     }
 
