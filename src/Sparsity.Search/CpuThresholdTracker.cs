@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -60,6 +61,7 @@ internal interface ILayerSelector : IDisposable
 internal sealed class CpuThresholdTracker : ILayerSelector
 {
     private const int MaxWidenings = 3;
+    private const int SampleSize = 1 << 12;
     private readonly List<long> _revive = [];
     private readonly List<long> _drop = [];
     private float[] _band = [];
@@ -128,12 +130,38 @@ internal sealed class CpuThresholdTracker : ILayerSelector
             DifferencesWithTies(s, m, t);
         }
 
-        var device = flatScores.device;
-        return new SwapProposal(tensor(_revive.ToArray(), device: device), tensor(_drop.ToArray(), device: device), tie);
+        return new SwapProposal(ToTensor(_revive), ToTensor(_drop), tie);
     }
 
+    /// <summary>The positions as an int64 CPU tensor, copied straight into its memory (no managed array per step).</summary>
+    private static Tensor ToTensor(List<long> positions)
+    {
+        var result = empty(positions.Count, ScalarType.Int64);
+        CollectionsMarshal.AsSpan(positions).CopyTo(MemoryMarshal.Cast<byte, long>(result.bytes));
+        return result;
+    }
+
+    /// <summary>Returns the band buffer to the shared pool.</summary>
     public void Dispose()
     {
+        if (_band.Length > 0)
+        {
+            ArrayPool<float>.Shared.Return(_band);
+            _band = [];
+        }
+    }
+
+    /// <summary>
+    /// A band buffer of at least <paramref name="length"/> values, rented from the shared pool: a layer-sized array
+    /// per search would otherwise land on the large-object heap and bring a full collection every few searches.
+    /// </summary>
+    private void EnsureBand(int length)
+    {
+        if (_band.Length < length)
+        {
+            Dispose();
+            _band = ArrayPool<float>.Shared.Rent(length);
+        }
     }
 
     /// <summary>The p-th smallest score t and whether the (p+1)-th equals it.</summary>
@@ -179,11 +207,7 @@ internal sealed class CpuThresholdTracker : ILayerSelector
             }
 
             // One pass: count ≤ lo, gather the values in (lo, hi].
-            if (_band.Length < s.Length)
-            {
-                _band = new float[s.Length];
-            }
-
+            EnsureBand(s.Length);
             var (below, m) = Gather(s, lo, hi, _band);
 
             long rank = p - below; // 1-based rank of the p-th smallest inside the band
@@ -199,16 +223,59 @@ internal sealed class CpuThresholdTracker : ILayerSelector
         return Exact(s);
     }
 
+    /// <summary>
+    /// The exact selection (first step, or a band that missed): brackets from an evenly spaced sample of 4,096 scores
+    /// (6 binomial standard deviations plus 2 either side of the p-th), one pass that counts below and gathers between,
+    /// a quickselect over the few between; every score copied and selected when the brackets miss.
+    /// </summary>
     private (float T, bool Tie) Exact(ReadOnlySpan<float> s)
     {
         ExactSelections++;
-        if (_band.Length < s.Length)
+        EnsureBand(s.Length);
+        long p = Count - Kept;
+        if (s.Length > 4 * SampleSize)
         {
-            _band = new float[s.Length];
+            var (lo, hi) = SampleBrackets(s, p);
+            var (below, m) = Gather(s, lo, hi, _band);
+            long rank = p - below;
+            if (rank >= 1 && rank + 1 <= m)
+            {
+                return Finish(Select(_band.AsSpan(0, m), (int)rank), Delta);
+            }
         }
 
         s.CopyTo(_band);
-        return Finish(Select(_band.AsSpan(0, s.Length), (int)(Count - Kept)), Delta);
+        return Finish(Select(_band.AsSpan(0, s.Length), (int)p), Delta);
+    }
+
+    /// <summary>Brackets (lo, hi] around the p-th smallest score (and the next one) from an evenly spaced sample.</summary>
+    private static (float Lo, float Hi) SampleBrackets(ReadOnlySpan<float> s, long p)
+    {
+        var sample = new float[SampleSize];
+        long stride = s.Length / SampleSize;
+        for (int i = 0; i < SampleSize; i++)
+        {
+            sample[i] = s[(int)(i * stride)];
+        }
+
+        double q = (double)p / s.Length;
+        double margin = (6.0 * Math.Sqrt(SampleSize * q * (1.0 - q))) + 2.0;
+        int lowRank = (int)Math.Floor((q * SampleSize) - margin);
+        int highRank = (int)Math.Ceiling((q * SampleSize) + margin) + 1; // room for the (p+1)-th
+        float lo = float.NegativeInfinity, hi = float.PositiveInfinity;
+        int skip = 0;
+        if (lowRank >= 1)
+        {
+            lo = Quickselect.Smallest<float>(sample, lowRank);
+            skip = lowRank;
+        }
+
+        if (highRank <= SampleSize)
+        {
+            hi = Quickselect.Smallest<float>(sample.AsSpan(skip), highRank - skip);
+        }
+
+        return (lo, hi);
     }
 
     private (float T, bool Tie) Finish((float T, float Next) selected, double delta)

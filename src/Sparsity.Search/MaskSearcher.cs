@@ -141,9 +141,9 @@ public sealed class MaskSearcher
         }
 
         var state = SearchState.Start(start, first.Mask, parameters, device, Options.SemiStructured);
-        state.WeightDigests = SearchCheckpoint.Digests(parameters);
         if (Options.CheckpointFolder is { } folder)
         {
+            state.WeightDigests = SearchCheckpoint.Digests(parameters); // only checkpoints use them (hashing every weight costs a few ms)
             SearchCheckpoint.Write(CheckpointPath(folder), state, Options, model, parameters);
         }
 
