@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -84,23 +85,69 @@ internal static class CpuTopKSelection
         public static Brackets<T> Everything => new(T.NegativeInfinity, T.PositiveInfinity, T.PositiveInfinity, 1.0);
     }
 
-    /// <summary>The scores of one chunk that fall between the brackets, with their positions inside the layer, in order.</summary>
-    private sealed class Band<T>(int capacity)
+    /// <summary>
+    /// The scores of one chunk that fall between the brackets, with their positions inside the layer, in order: a
+    /// slice of the scan's shared arrays (<see cref="BandArena{T}"/>), moved to arrays of its own if it outgrows the slice.
+    /// </summary>
+    private sealed class Band<T>(T[] values, int[] positions, int start, int capacity)
     {
-        public T[] Values = new T[capacity];
-        public int[] Positions = new int[capacity];
-        public int Count;
+        private T[] _values = values;
+        private int[] _positions = positions;
+        private int _start = start;
+        private int _capacity = capacity;
+
+        public int Count { get; private set; }
+
+        public ArraySegment<T> Values => new(_values, _start, Count);
+
+        public ArraySegment<int> Positions => new(_positions, _start, Count);
 
         public void Add(T value, int position)
         {
-            if (Count == Values.Length)
+            if (Count == _capacity)
             {
-                Array.Resize(ref Values, Math.Max(16, Count * 2));
-                Array.Resize(ref Positions, Values.Length);
+                _capacity = Math.Max(16, 2 * Count);
+                var moved = new T[_capacity];
+                var movedPositions = new int[_capacity];
+                Array.Copy(_values, _start, moved, 0, Count);
+                Array.Copy(_positions, _start, movedPositions, 0, Count);
+                (_values, _positions, _start) = (moved, movedPositions, 0);
             }
 
-            Values[Count] = value;
-            Positions[Count++] = position;
+            _values[_start + Count] = value;
+            _positions[_start + Count++] = position;
+        }
+    }
+
+    /// <summary>
+    /// The arrays every chunk's band is a slice of, rented from the shared pool (a band of 1–2 % of 25.6 M scores would
+    /// otherwise be megabytes of fresh arrays per call, promoted by the collections that run during it); the
+    /// full-gather fallback's arrays are allocated, not pooled.
+    /// </summary>
+    private sealed class BandArena<T> : IDisposable
+        where T : unmanaged
+    {
+        private const int MaxPooled = 1 << 22;
+        private readonly bool _pooled;
+
+        public BandArena(long total)
+        {
+            _pooled = total <= MaxPooled;
+            Values = _pooled ? ArrayPool<T>.Shared.Rent((int)total) : GC.AllocateUninitializedArray<T>((int)total);
+            Positions = _pooled ? ArrayPool<int>.Shared.Rent((int)total) : GC.AllocateUninitializedArray<int>((int)total);
+        }
+
+        public T[] Values { get; }
+
+        public int[] Positions { get; }
+
+        public void Dispose()
+        {
+            if (_pooled)
+            {
+                ArrayPool<T>.Shared.Return(Values);
+                ArrayPool<int>.Shared.Return(Positions);
+            }
         }
     }
 
@@ -141,21 +188,31 @@ internal static class CpuTopKSelection
             var chunks = Chunks(layers);
             int threads = Math.Max(1, get_num_threads());
             var brackets = Bracket<T>(layers, n, k);
-            var (above, bands) = Scan(layers, masks, chunks, brackets, threads);
-            long needed = k - above.Sum();                      // rank of t among the band, from the top
-            if (needed < 1 || needed > bands.Sum(b => (long)b.Count))
+            var arena = Arena<T>(chunks, brackets);
+            try
             {
-                brackets = Brackets<T>.Everything;
-                (above, bands) = Scan(layers, masks, chunks, brackets, threads);
-                needed = k - above.Sum();
-            }
+                var (above, bands) = Scan(layers, masks, chunks, brackets, arena, threads);
+                long needed = k - above.Sum();                      // rank of t among the band, from the top
+                if (needed < 1 || needed > bands.Sum(b => (long)b.Count))
+                {
+                    brackets = Brackets<T>.Everything;
+                    arena.Dispose();
+                    arena = Arena<T>(chunks, brackets);
+                    (above, bands) = Scan(layers, masks, chunks, brackets, arena, threads);
+                    needed = k - above.Sum();
+                }
 
-            int bandThreads = bands.Sum(b => (long)b.Count) >= ParallelBand ? threads : 1; // a small band is not worth waking the pool
-            var (t, greater) = BandSelection.KthLargest(bands.Select(b => new ArraySegment<T>(b.Values, 0, b.Count)).ToArray(), needed, bandThreads);
-            var added = Correct(masks, chunks, bands, brackets.Estimate, t, neededTies: needed - greater, bandThreads);
-            for (int c = 0; c < chunks.Length; c++)
+                int bandThreads = bands.Sum(b => (long)b.Count) >= ParallelBand ? threads : 1; // a small band is not worth waking the pool
+                var (t, greater) = BandSelection.KthLargest(bands.Select(b => b.Values).ToArray(), needed, bandThreads);
+                var added = Correct(masks, chunks, bands, brackets.Estimate, t, neededTies: needed - greater, bandThreads);
+                for (int c = 0; c < chunks.Length; c++)
+                {
+                    kept[chunks[c].Layer] += above[c] + added[c];
+                }
+            }
+            finally
             {
-                kept[chunks[c].Layer] += above[c] + added[c];
+                arena.Dispose();
             }
 
             return masks;
@@ -184,13 +241,14 @@ internal static class CpuTopKSelection
         Parallel.For(0, chunks.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
         {
             // Branch-free over blocks of 8 (the band's order around t is random): count, and write where s > t and s > t̂ differ.
-            var band = bands[c];
+            var values = bands[c].Values.AsSpan();
+            var positions = bands[c].Positions.AsSpan();
             var m = masks[chunks[c].Layer].bytes.Slice(chunks[c].Start, chunks[c].Length);
-            ref T start = ref MemoryMarshal.GetArrayDataReference(band.Values);
+            ref T start = ref MemoryMarshal.GetReference(values);
             var vt = Vector256.Create(t);
             var ve = Vector256.Create(estimate);
             int j = 0;
-            for (; Vector256.IsHardwareAccelerated && j + 8 <= band.Count; j += 8)
+            for (; Vector256.IsHardwareAccelerated && j + 8 <= values.Length; j += 8)
             {
                 uint keep = Greater8(ref start, j, vt, orEqual: false);
                 added[c] += BitOperations.PopCount(keep);
@@ -199,18 +257,18 @@ internal static class CpuTopKSelection
                 while (differ != 0)
                 {
                     int bit = BitOperations.TrailingZeroCount(differ);
-                    m[band.Positions[j + bit]] = (byte)((keep >> bit) & 1);
+                    m[positions[j + bit]] = (byte)((keep >> bit) & 1);
                     differ &= differ - 1;
                 }
             }
 
-            for (; j < band.Count; j++)
+            for (; j < values.Length; j++)
             {
-                var v = band.Values[j];
+                var v = values[j];
                 bool keep = v > t;
                 if (keep != v > estimate)
                 {
-                    m[band.Positions[j]] = keep ? (byte)1 : (byte)0;
+                    m[positions[j]] = keep ? (byte)1 : (byte)0;
                 }
 
                 added[c] += keep ? 1 : 0;
@@ -225,13 +283,14 @@ internal static class CpuTopKSelection
                 continue;
             }
 
-            var band = bands[c];
+            var values = bands[c].Values;
+            var positions = bands[c].Positions;
             var m = masks[chunks[c].Layer].bytes.Slice(chunks[c].Start, chunks[c].Length);
-            for (int j = 0; j < band.Count && neededTies > 0; j++)
+            for (int j = 0; j < values.Count && neededTies > 0; j++)
             {
-                if (band.Values[j] == t)
+                if (values[j] == t)
                 {
-                    m[band.Positions[j]] = 1;
+                    m[positions[j]] = 1;
                     added[c]++;
                     neededTies--;
                 }
@@ -332,23 +391,37 @@ internal static class CpuTopKSelection
         return sample;
     }
 
+    /// <summary>A chunk's share of the band arrays: the expected fraction between the brackets, with a quarter to spare.</summary>
+    private static int BandCapacity<T>(Chunk chunk, Brackets<T> brackets)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        (int)Math.Min(chunk.Length, (chunk.Length * brackets.BandFraction * 1.25) + 16);
+
+    private static BandArena<T> Arena<T>(Chunk[] chunks, Brackets<T> brackets)
+        where T : unmanaged, IFloatingPointIeee754<T> => new(chunks.Sum(c => (long)BandCapacity(c, brackets)));
+
     /// <summary>
     /// One parallel pass: writes every mask as m = (s &gt; estimate), counts per chunk the scores above the upper bracket,
     /// and gathers each chunk's scores between the brackets with their positions.
     /// </summary>
-    private static (long[] Above, Band<T>[] Bands) Scan<T>(IReadOnlyList<Tensor> layers, Tensor[] masks, Chunk[] chunks, Brackets<T> brackets, int threads)
+    private static (long[] Above, Band<T>[] Bands) Scan<T>(IReadOnlyList<Tensor> layers, Tensor[] masks, Chunk[] chunks, Brackets<T> brackets, BandArena<T> arena, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var above = new long[chunks.Length];
         var bands = new Band<T>[chunks.Length];
+        int offset = 0;
+        for (int c = 0; c < chunks.Length; c++)
+        {
+            int capacity = BandCapacity(chunks[c], brackets);
+            bands[c] = new Band<T>(arena.Values, arena.Positions, offset, capacity);
+            offset += capacity;
+        }
+
         Parallel.For(0, chunks.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
         {
             var chunk = chunks[c];
             var s = Scores<T>(layers[chunk.Layer]).Slice(chunk.Start, chunk.Length);
             var m = masks[chunk.Layer].bytes.Slice(chunk.Start, chunk.Length);
-            var band = new Band<T>((int)Math.Min(chunk.Length, (chunk.Length * brackets.BandFraction * 1.25) + 16));
-            above[c] = ScanChunk(s, m, brackets, band);
-            bands[c] = band;
+            above[c] = ScanChunk(s, m, brackets, bands[c]);
         });
 
         return (above, bands);
