@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -15,6 +16,7 @@ internal static class BandSelection
 {
     private const int SampleSize = 1 << 12;
     private const int DirectLimit = 1 << 15;
+    private const int MaxPooled = 1 << 22;
 
     /// <summary>The <paramref name="rank"/>-th largest value (1-based) of the segments, and how many values exceed it.</summary>
     public static (T Value, long Greater) KthLargest<T>(IReadOnlyList<ArraySegment<T>> segments, long rank, int threads)
@@ -29,15 +31,30 @@ internal static class BandSelection
         if (total > DirectLimit)
         {
             var (lower, upper) = Brackets(segments, total, rank);
-            var (above, between) = Gather(segments, lower, upper, threads);
-            long inner = rank - above;
-            if (inner >= 1 && inner <= between.Length)
+            var (above, between, count) = Gather(segments, lower, upper, threads);
+            try
             {
-                return Select(between, inner, above);
+                long inner = rank - above;
+                if (inner >= 1 && inner <= count)
+                {
+                    return Select(between.AsSpan(0, count), inner, above);
+                }
+            }
+            finally
+            {
+                Return(between);
             }
         }
 
-        return Select(Gather(segments, T.NegativeInfinity, T.PositiveInfinity, threads).Between, rank, 0);
+        var (_, all, allCount) = Gather(segments, T.NegativeInfinity, T.PositiveInfinity, threads);
+        try
+        {
+            return Select(all.AsSpan(0, allCount), rank, 0);
+        }
+        finally
+        {
+            Return(all);
+        }
     }
 
     /// <summary>Sample-based brackets around the rank-th largest of the concatenated segments.</summary>
@@ -79,28 +96,39 @@ internal static class BandSelection
         return (lower, upper);
     }
 
-    /// <summary>Counts the values above <paramref name="upper"/> and gathers those in [lower, upper], segments in parallel.</summary>
-    private static (long Above, T[] Between) Gather<T>(IReadOnlyList<ArraySegment<T>> segments, T lower, T upper, int threads)
+    /// <summary>
+    /// Counts the values above <paramref name="upper"/> and gathers those in [lower, upper] to the front of a buffer
+    /// (segments in parallel, each into its own stretch, then moved together); the caller returns the buffer.
+    /// </summary>
+    private static (long Above, T[] Between, int Count) Gather<T>(IReadOnlyList<ArraySegment<T>> segments, T lower, T upper, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long above = 0;
-        var between = new List<T>();
-        Parallel.For(0, segments.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, () => (Above: 0L, Between: new List<T>()), (s, _, local) =>
+        var offsets = new int[segments.Count + 1];
+        for (int s = 0; s < segments.Count; s++)
+        {
+            offsets[s + 1] = offsets[s] + segments[s].Count;
+        }
+
+        var buffer = Rent<T>(offsets[^1]);
+        var above = new long[segments.Count];
+        var counts = new int[segments.Count];
+        Parallel.For(0, segments.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, s =>
         {
             // Branch-free over blocks of 8: the values' order around the brackets is random.
             var values = segments[s].AsSpan();
+            var into = buffer.AsSpan(offsets[s], values.Length);
+            ref T start = ref MemoryMarshal.GetReference(values);
             var vl = Vector256.Create(lower);
             var vu = Vector256.Create(upper);
-            ref T start = ref MemoryMarshal.GetReference(values);
-            int i = 0;
+            int count = 0, i = 0;
             for (; Vector256.IsHardwareAccelerated && i + 8 <= values.Length; i += 8)
             {
                 uint aboveUpper = CpuTopKSelection.Greater8(ref start, i, vu, orEqual: false);
                 uint between = CpuTopKSelection.Greater8(ref start, i, vl, orEqual: true) & ~aboveUpper;
-                local.Above += BitOperations.PopCount(aboveUpper);
+                above[s] += BitOperations.PopCount(aboveUpper);
                 while (between != 0)
                 {
-                    local.Between.Add(values[i + BitOperations.TrailingZeroCount(between)]);
+                    into[count++] = values[i + BitOperations.TrailingZeroCount(between)];
                     between &= between - 1;
                 }
             }
@@ -109,39 +137,49 @@ internal static class BandSelection
             {
                 if (values[i] > upper)
                 {
-                    local.Above++;
+                    above[s]++;
                 }
                 else if (values[i] >= lower)
                 {
-                    local.Between.Add(values[i]);
+                    into[count++] = values[i];
                 }
             }
 
-            return local;
-        }, local =>
-        {
-            lock (between)
-            {
-                above += local.Above;
-                between.AddRange(local.Between);
-            }
+            counts[s] = count;
         });
 
-        return (above, between.ToArray()); // the selection does not depend on the gathering order
+        int gathered = 0;
+        for (int s = 0; s < segments.Count; s++)
+        {
+            Array.Copy(buffer, offsets[s], buffer, gathered, counts[s]); // forward moves within one array: safe
+            gathered += counts[s];
+        }
+
+        return (above.Sum(), buffer, gathered);
     }
 
-    /// <summary>The rank-th largest of <paramref name="values"/>, and <paramref name="above"/> plus how many of them exceed it.</summary>
-    private static (T Value, long Greater) Select<T>(T[] values, long rank, long above)
+    /// <summary>A buffer from the shared pool, or a fresh one past 4 M values (the pool would keep it).</summary>
+    private static T[] Rent<T>(int length)
+        where T : unmanaged => length <= MaxPooled ? ArrayPool<T>.Shared.Rent(length) : GC.AllocateUninitializedArray<T>(length);
+
+    private static void Return<T>(T[] buffer)
+        where T : unmanaged
+    {
+        if (buffer.Length <= MaxPooled)
+        {
+            ArrayPool<T>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The rank-th largest of <paramref name="values"/> (reordered), and <paramref name="above"/> plus how many of them exceed it.</summary>
+    private static (T Value, long Greater) Select<T>(Span<T> values, long rank, long above)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var value = Quickselect.Smallest<T>(values, (int)(values.Length - rank + 1));
         long greater = above;
         foreach (var v in values)
         {
-            if (v > value)
-            {
-                greater++;
-            }
+            greater += v > value ? 1 : 0;
         }
 
         return (value, greater);

@@ -331,43 +331,51 @@ internal static class CpuTopKSelection
             return Brackets<T>.Everything;
         }
 
-        var sample = Sample<T>(layers, n, size);
-        int m = sample.Length;
-        double q = (double)(n - k) / n;                      // fraction of scores below the k-th largest
-        double margin = (6.0 * Math.Sqrt(m * q * (1.0 - q))) + 2.0;
-        int lowRank = (int)Math.Floor((q * m) - margin);     // 1-based ranks in the sample
-        int highRank = (int)Math.Ceiling((q * m) + margin);
-        int estimateRank = Math.Clamp((int)Math.Round(q * m) + 1, Math.Max(1, lowRank), Math.Min(m, highRank));
-
-        // Each selection leaves the smaller values before its rank, so the next one searches the rest.
-        T lower = T.NegativeInfinity, upper = T.PositiveInfinity;
-        int skip = 0;
-        if (lowRank >= 1)
+        var rented = ArrayPool<T>.Shared.Rent(size);
+        try
         {
-            lower = Quickselect.Smallest<T>(sample, lowRank);
-            skip = lowRank;
-        }
+            var sample = rented.AsSpan(0, size);
+            Sample(layers, n, sample);
+            int m = size;
+            double q = (double)(n - k) / n;                      // fraction of scores below the k-th largest
+            double margin = (6.0 * Math.Sqrt(m * q * (1.0 - q))) + 2.0;
+            int lowRank = (int)Math.Floor((q * m) - margin);     // 1-based ranks in the sample
+            int highRank = (int)Math.Ceiling((q * m) + margin);
+            int estimateRank = Math.Clamp((int)Math.Round(q * m) + 1, Math.Max(1, lowRank), Math.Min(m, highRank));
 
-        T estimate = estimateRank > skip ? Quickselect.Smallest<T>(sample.AsSpan(skip), estimateRank - skip) : lower;
-        skip = Math.Max(skip, estimateRank);
-        if (highRank <= m)
+            // Each selection leaves the smaller values before its rank, so the next one searches the rest.
+            T lower = T.NegativeInfinity, upper = T.PositiveInfinity;
+            int skip = 0;
+            if (lowRank >= 1)
+            {
+                lower = Quickselect.Smallest<T>(sample, lowRank);
+                skip = lowRank;
+            }
+
+            T estimate = estimateRank > skip ? Quickselect.Smallest<T>(sample[skip..], estimateRank - skip) : lower;
+            skip = Math.Max(skip, estimateRank);
+            if (highRank <= m)
+            {
+                upper = highRank > skip ? Quickselect.Smallest<T>(sample[skip..], highRank - skip) : estimate;
+            }
+
+            return new Brackets<T>(lower, estimate, upper, Math.Min(1.0, (double)(highRank - lowRank) / m));
+        }
+        finally
         {
-            upper = highRank > skip ? Quickselect.Smallest<T>(sample.AsSpan(skip), highRank - skip) : estimate;
+            ArrayPool<T>.Shared.Return(rented);
         }
-
-        return new Brackets<T>(lower, estimate, upper, Math.Min(1.0, (double)(highRank - lowRank) / m));
     }
 
     /// <summary>
-    /// <paramref name="size"/> scores in evenly spaced runs of <see cref="SampleRun"/> consecutive ones: a run is
-    /// one cache line of float32 scores, so the sample costs a sixteenth of the cache misses of single scores.
+    /// <paramref name="sample"/>'s length of scores in evenly spaced runs of <see cref="SampleRun"/> consecutive ones: a
+    /// run is one cache line of float32 scores, so the sample costs a sixteenth of the cache misses of single scores.
     /// </summary>
-    private static T[] Sample<T>(IReadOnlyList<Tensor> layers, long n, int size)
+    private static void Sample<T>(IReadOnlyList<Tensor> layers, long n, Span<T> sample)
         where T : unmanaged
     {
-        int runs = size / SampleRun;
+        int runs = sample.Length / SampleRun;
         long stride = n / runs;
-        var sample = new T[size];
         int layer = 0;
         long offset = 0, layerSize = layers[0].numel();
         var s = Scores<T>(layers[0]);
@@ -387,8 +395,6 @@ internal static class CpuTopKSelection
                 sample[(r * SampleRun) + j] = s[(int)(index - offset)];
             }
         }
-
-        return sample;
     }
 
     /// <summary>A chunk's share of the band arrays: the expected fraction between the brackets, with a quarter to spare.</summary>
