@@ -258,23 +258,7 @@ internal sealed class CpuThresholdTracker : ILayerSelector
             sample[i] = s[(int)(i * stride)];
         }
 
-        double q = (double)p / s.Length;
-        double margin = (6.0 * Math.Sqrt(SampleSize * q * (1.0 - q))) + 2.0;
-        int lowRank = (int)Math.Floor((q * SampleSize) - margin);
-        int highRank = (int)Math.Ceiling((q * SampleSize) + margin) + 1; // room for the (p+1)-th
-        float lo = float.NegativeInfinity, hi = float.PositiveInfinity;
-        int skip = 0;
-        if (lowRank >= 1)
-        {
-            lo = Quickselect.Smallest<float>(sample, lowRank);
-            skip = lowRank;
-        }
-
-        if (highRank <= SampleSize)
-        {
-            hi = Quickselect.Smallest<float>(sample.AsSpan(skip), highRank - skip);
-        }
-
+        var (lo, _, hi, _) = Quickselect.Brackets<float>(sample, q: (double)p / s.Length, room: 1); // room for the (p+1)-th
         return (lo, hi);
     }
 

@@ -76,23 +76,7 @@ internal static class BandSelection
             sample[i] = segments[segment][(int)(index - offset)];
         }
 
-        double q = (double)(total - rank) / total;          // fraction of values below the rank-th largest
-        double margin = (6.0 * Math.Sqrt(SampleSize * q * (1.0 - q))) + 2.0;
-        int lowRank = (int)Math.Floor((q * SampleSize) - margin);
-        int highRank = (int)Math.Ceiling((q * SampleSize) + margin);
-        T lower = T.NegativeInfinity, upper = T.PositiveInfinity;
-        int skip = 0;
-        if (lowRank >= 1)
-        {
-            lower = Quickselect.Smallest<T>(sample, lowRank);
-            skip = lowRank;
-        }
-
-        if (highRank <= SampleSize)
-        {
-            upper = Quickselect.Smallest<T>(sample.AsSpan(skip), highRank - skip);
-        }
-
+        var (lower, _, upper, _) = Quickselect.Brackets<T>(sample, q: (double)(total - rank) / total); // q: the fraction below the rank-th largest
         return (lower, upper);
     }
 

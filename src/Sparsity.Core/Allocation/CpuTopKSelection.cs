@@ -336,30 +336,8 @@ internal static class CpuTopKSelection
         {
             var sample = rented.AsSpan(0, size);
             Sample(layers, n, sample);
-            int m = size;
-            double q = (double)(n - k) / n;                      // fraction of scores below the k-th largest
-            double margin = (6.0 * Math.Sqrt(m * q * (1.0 - q))) + 2.0;
-            int lowRank = (int)Math.Floor((q * m) - margin);     // 1-based ranks in the sample
-            int highRank = (int)Math.Ceiling((q * m) + margin);
-            int estimateRank = Math.Clamp((int)Math.Round(q * m) + 1, Math.Max(1, lowRank), Math.Min(m, highRank));
-
-            // Each selection leaves the smaller values before its rank, so the next one searches the rest.
-            T lower = T.NegativeInfinity, upper = T.PositiveInfinity;
-            int skip = 0;
-            if (lowRank >= 1)
-            {
-                lower = Quickselect.Smallest<T>(sample, lowRank);
-                skip = lowRank;
-            }
-
-            T estimate = estimateRank > skip ? Quickselect.Smallest<T>(sample[skip..], estimateRank - skip) : lower;
-            skip = Math.Max(skip, estimateRank);
-            if (highRank <= m)
-            {
-                upper = highRank > skip ? Quickselect.Smallest<T>(sample[skip..], highRank - skip) : estimate;
-            }
-
-            return new Brackets<T>(lower, estimate, upper, Math.Min(1.0, (double)(highRank - lowRank) / m));
+            var (lower, estimate, upper, fraction) = Quickselect.Brackets(sample, q: (double)(n - k) / n); // q: the fraction below the k-th largest
+            return new Brackets<T>(lower, estimate, upper, fraction);
         }
         finally
         {

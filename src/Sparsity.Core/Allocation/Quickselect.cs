@@ -4,7 +4,8 @@ namespace Sparsity;
 
 /// <summary>
 /// Hoare-partition quickselect (Hoare, "Algorithm 65: Find", CACM 1961) with a pivot drawn from a generator seeded
-/// by the length, so that a selection is reproducible. Shared by the CPU top-k and the search's threshold tracker.
+/// by the length, so that a selection is reproducible. Shared by the CPU top-k, its band selection and the search's
+/// threshold tracker, which also share <see cref="Brackets"/>.
 /// </summary>
 internal static class Quickselect
 {
@@ -57,5 +58,39 @@ internal static class Quickselect
         }
 
         return values[target];
+    }
+
+    /// <summary>
+    /// Brackets around the q-quantile of the population a sample was drawn from: the sample's values at the ranks
+    /// q·m ∓ (6 binomial standard deviations + 2), the upper one <paramref name="room"/> ranks higher still, and the
+    /// sample's own quantile between them as an estimate; infinite where a rank falls outside the sample. Also the
+    /// fraction of the population expected between the brackets. <paramref name="sample"/> is reordered.
+    /// </summary>
+    public static (T Lower, T Estimate, T Upper, double Fraction) Brackets<T>(Span<T> sample, double q, int room = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int m = sample.Length;
+        double margin = (6.0 * Math.Sqrt(m * q * (1.0 - q))) + 2.0;
+        int lowRank = (int)Math.Floor((q * m) - margin);            // 1-based ranks in the sample
+        int highRank = (int)Math.Ceiling((q * m) + margin) + room;
+        int estimateRank = Math.Clamp((int)Math.Round(q * m) + 1, Math.Max(1, lowRank), Math.Min(m, highRank));
+
+        // Each selection leaves the smaller values before its rank, so the next one searches the rest.
+        T lower = T.NegativeInfinity, upper = T.PositiveInfinity;
+        int skip = 0;
+        if (lowRank >= 1)
+        {
+            lower = Smallest(sample, lowRank);
+            skip = lowRank;
+        }
+
+        T estimate = estimateRank > skip ? Smallest(sample[skip..], estimateRank - skip) : lower;
+        skip = Math.Max(skip, estimateRank);
+        if (highRank <= m)
+        {
+            upper = highRank > skip ? Smallest(sample[skip..], highRank - skip) : estimate;
+        }
+
+        return (lower, estimate, upper, Math.Min(1.0, (double)(highRank - lowRank) / m));
     }
 }
