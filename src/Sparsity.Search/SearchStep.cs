@@ -204,6 +204,7 @@ internal sealed class SearchStep : IDisposable
             masked.SetMaskAt(p.Name, drop, keep: false);
             masked.SetMaskAt(p.Name, revive, keep: true);
         }
+
         return (2 * m, 2 * (pairs - m));
     }
 
