@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -16,7 +15,6 @@ internal static class BandSelection
 {
     private const int SampleSize = 1 << 12;
     private const int DirectLimit = 1 << 15;
-    private const int MaxPooled = 1 << 22;
 
     /// <summary>The <paramref name="rank"/>-th largest value (1-based) of the segments, and how many values exceed it.</summary>
     public static (T Value, long Greater) KthLargest<T>(IReadOnlyList<ArraySegment<T>> segments, long rank, int threads)
@@ -42,7 +40,7 @@ internal static class BandSelection
             }
             finally
             {
-                Return(between);
+                ScratchArrays.Return(between);
             }
         }
 
@@ -53,7 +51,7 @@ internal static class BandSelection
         }
         finally
         {
-            Return(all);
+            ScratchArrays.Return(all);
         }
     }
 
@@ -93,7 +91,7 @@ internal static class BandSelection
             offsets[s + 1] = offsets[s] + segments[s].Count;
         }
 
-        var buffer = Rent<T>(offsets[^1]);
+        var buffer = ScratchArrays.Rent<T>(offsets[^1]);
         var above = new long[segments.Count];
         var counts = new int[segments.Count];
         Parallel.For(0, segments.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, s =>
@@ -107,8 +105,8 @@ internal static class BandSelection
             int count = 0, i = 0;
             for (; Vector256.IsHardwareAccelerated && i + 8 <= values.Length; i += 8)
             {
-                uint aboveUpper = CpuTopKSelection.Greater8(ref start, i, vu, orEqual: false);
-                uint between = CpuTopKSelection.Greater8(ref start, i, vl, orEqual: true) & ~aboveUpper;
+                uint aboveUpper = VectorCompare.Greater8(ref start, i, vu, orEqual: false);
+                uint between = VectorCompare.Greater8(ref start, i, vl, orEqual: true) & ~aboveUpper;
                 above[s] += BitOperations.PopCount(aboveUpper);
                 while (between != 0)
                 {
@@ -140,19 +138,6 @@ internal static class BandSelection
         }
 
         return (above.Sum(), buffer, gathered);
-    }
-
-    /// <summary>A buffer from the shared pool, or a fresh one past 4 M values (the pool would keep it).</summary>
-    private static T[] Rent<T>(int length)
-        where T : unmanaged => length <= MaxPooled ? ArrayPool<T>.Shared.Rent(length) : GC.AllocateUninitializedArray<T>(length);
-
-    private static void Return<T>(T[] buffer)
-        where T : unmanaged
-    {
-        if (buffer.Length <= MaxPooled)
-        {
-            ArrayPool<T>.Shared.Return(buffer);
-        }
     }
 
     /// <summary>The rank-th largest of <paramref name="values"/> (reordered), and <paramref name="above"/> plus how many of them exceed it.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -30,7 +29,6 @@ internal static class CpuTopKSelection
     private const int SampleRun = 16;
     private const int ChunkSize = 1 << 19;
     private const int ParallelBand = 1 << 16;
-    private static readonly ulong[] ByteSpread = BuildByteSpread();
 
     /// <summary>Whether <paramref name="layers"/> can take the CPU path: non-empty, contiguous CPU tensors of one dtype, float32 or float64.</summary>
     public static bool Supports(IReadOnlyList<Tensor> layers)
@@ -85,72 +83,6 @@ internal static class CpuTopKSelection
         public static Brackets<T> Everything => new(T.NegativeInfinity, T.PositiveInfinity, T.PositiveInfinity, 1.0);
     }
 
-    /// <summary>
-    /// The scores of one chunk that fall between the brackets, with their positions inside the layer, in order: a
-    /// slice of the scan's shared arrays (<see cref="BandArena{T}"/>), moved to arrays of its own if it outgrows the slice.
-    /// </summary>
-    private sealed class Band<T>(T[] values, int[] positions, int start, int capacity)
-    {
-        private T[] _values = values;
-        private int[] _positions = positions;
-        private int _start = start;
-        private int _capacity = capacity;
-
-        public int Count { get; private set; }
-
-        public ArraySegment<T> Values => new(_values, _start, Count);
-
-        public ArraySegment<int> Positions => new(_positions, _start, Count);
-
-        public void Add(T value, int position)
-        {
-            if (Count == _capacity)
-            {
-                _capacity = Math.Max(16, 2 * Count);
-                var moved = new T[_capacity];
-                var movedPositions = new int[_capacity];
-                Array.Copy(_values, _start, moved, 0, Count);
-                Array.Copy(_positions, _start, movedPositions, 0, Count);
-                (_values, _positions, _start) = (moved, movedPositions, 0);
-            }
-
-            _values[_start + Count] = value;
-            _positions[_start + Count++] = position;
-        }
-    }
-
-    /// <summary>
-    /// The arrays every chunk's band is a slice of, rented from the shared pool (a band of 1–2 % of 25.6 M scores would
-    /// otherwise be megabytes of fresh arrays per call, promoted by the collections that run during it); the
-    /// full-gather fallback's arrays are allocated, not pooled.
-    /// </summary>
-    private sealed class BandArena<T> : IDisposable
-        where T : unmanaged
-    {
-        private const int MaxPooled = 1 << 22;
-        private readonly bool _pooled;
-
-        public BandArena(long total)
-        {
-            _pooled = total <= MaxPooled;
-            Values = _pooled ? ArrayPool<T>.Shared.Rent((int)total) : GC.AllocateUninitializedArray<T>((int)total);
-            Positions = _pooled ? ArrayPool<int>.Shared.Rent((int)total) : GC.AllocateUninitializedArray<int>((int)total);
-        }
-
-        public T[] Values { get; }
-
-        public int[] Positions { get; }
-
-        public void Dispose()
-        {
-            if (_pooled)
-            {
-                ArrayPool<T>.Shared.Return(Values);
-                ArrayPool<int>.Shared.Return(Positions);
-            }
-        }
-    }
-
     private static Tensor[] Run<T>(IReadOnlyList<Tensor> layers, long k, out long[] kept)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -193,16 +125,18 @@ internal static class CpuTopKSelection
             {
                 var (above, bands) = Scan(layers, masks, chunks, brackets, arena, threads);
                 long needed = k - above.Sum();                      // rank of t among the band, from the top
-                if (needed < 1 || needed > bands.Sum(b => (long)b.Count))
+                long bandTotal = bands.Sum(b => (long)b.Count);
+                if (needed < 1 || needed > bandTotal)
                 {
                     brackets = Brackets<T>.Everything;
                     arena.Dispose();
                     arena = Arena<T>(chunks, brackets);
                     (above, bands) = Scan(layers, masks, chunks, brackets, arena, threads);
                     needed = k - above.Sum();
+                    bandTotal = bands.Sum(b => (long)b.Count);
                 }
 
-                int bandThreads = bands.Sum(b => (long)b.Count) >= ParallelBand ? threads : 1; // a small band is not worth waking the pool
+                int bandThreads = bandTotal >= ParallelBand ? threads : 1; // a small band is not worth waking the pool
                 var (t, greater) = BandSelection.KthLargest(bands.Select(b => b.Values).ToArray(), needed, bandThreads);
                 var added = Correct(masks, chunks, bands, brackets.Estimate, t, neededTies: needed - greater, bandThreads);
                 for (int c = 0; c < chunks.Length; c++)
@@ -250,10 +184,10 @@ internal static class CpuTopKSelection
             int j = 0;
             for (; Vector256.IsHardwareAccelerated && j + 8 <= values.Length; j += 8)
             {
-                uint keep = Greater8(ref start, j, vt, orEqual: false);
+                uint keep = VectorCompare.Greater8(ref start, j, vt, orEqual: false);
                 added[c] += BitOperations.PopCount(keep);
-                ties[c] += BitOperations.PopCount(Greater8(ref start, j, vt, orEqual: true) & ~keep);
-                uint differ = keep ^ Greater8(ref start, j, ve, orEqual: false);
+                ties[c] += BitOperations.PopCount(VectorCompare.Greater8(ref start, j, vt, orEqual: true) & ~keep);
+                uint differ = keep ^ VectorCompare.Greater8(ref start, j, ve, orEqual: false);
                 while (differ != 0)
                 {
                     int bit = BitOperations.TrailingZeroCount(differ);
@@ -331,7 +265,7 @@ internal static class CpuTopKSelection
             return Brackets<T>.Everything;
         }
 
-        var rented = ArrayPool<T>.Shared.Rent(size);
+        var rented = ScratchArrays.Rent<T>(size);
         try
         {
             var sample = rented.AsSpan(0, size);
@@ -341,7 +275,7 @@ internal static class CpuTopKSelection
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(rented);
+            ScratchArrays.Return(rented);
         }
     }
 
@@ -425,10 +359,10 @@ internal static class CpuTopKSelection
             ref byte mask = ref MemoryMarshal.GetReference(m);
             for (; i + 8 <= s.Length; i += 8)
             {
-                uint aboveUpper = Greater8(ref start, i, upper, orEqual: false);
-                uint inBand = Greater8(ref start, i, lower, orEqual: true) & ~aboveUpper;
+                uint aboveUpper = VectorCompare.Greater8(ref start, i, upper, orEqual: false);
+                uint inBand = VectorCompare.Greater8(ref start, i, lower, orEqual: true) & ~aboveUpper;
                 above += BitOperations.PopCount(aboveUpper);
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref mask, i), ByteSpread[Greater8(ref start, i, estimate, orEqual: false)]);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref mask, i), VectorCompare.ByteSpread[VectorCompare.Greater8(ref start, i, estimate, orEqual: false)]);
                 while (inBand != 0)
                 {
                     int j = i + BitOperations.TrailingZeroCount(inBand);
@@ -452,40 +386,5 @@ internal static class CpuTopKSelection
         }
 
         return above;
-    }
-
-    /// <summary>For the 8 scores from <paramref name="i"/>: the bits of s &gt; threshold (s ≥ threshold with <paramref name="orEqual"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static uint Greater8<T>(ref T start, int i, Vector256<T> threshold, bool orEqual)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (Vector256<T>.Count == 8)
-        {
-            var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-            return (orEqual ? Vector256.GreaterThanOrEqual(v, threshold) : Vector256.GreaterThan(v, threshold)).ExtractMostSignificantBits();
-        }
-
-        var a = Vector256.LoadUnsafe(ref start, (nuint)i);
-        var b = Vector256.LoadUnsafe(ref start, (nuint)(i + 4));
-        return orEqual
-            ? Vector256.GreaterThanOrEqual(a, threshold).ExtractMostSignificantBits() | (Vector256.GreaterThanOrEqual(b, threshold).ExtractMostSignificantBits() << 4)
-            : Vector256.GreaterThan(a, threshold).ExtractMostSignificantBits() | (Vector256.GreaterThan(b, threshold).ExtractMostSignificantBits() << 4);
-    }
-
-    private static ulong[] BuildByteSpread()
-    {
-        var table = new ulong[256];
-        for (int bits = 0; bits < 256; bits++)
-        {
-            ulong value = 0;
-            for (int b = 0; b < 8; b++)
-            {
-                value |= (ulong)((bits >> b) & 1) << (8 * b);
-            }
-
-            table[bits] = value;
-        }
-
-        return table;
     }
 }
