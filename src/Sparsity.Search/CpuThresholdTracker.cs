@@ -19,6 +19,8 @@ internal sealed class CpuThresholdTracker : ILayerSelector
     private readonly List<long> _drop = [];
     private float[] _band = [];
     private float? _tau;
+    private bool _movedDown; // whether the p-th smallest score lay below τ at the last step it moved
+    private bool _guessSide; // whether the next selection gathers on that side first (after a band hit in a sparse band)
 
     public CpuThresholdTracker(long count, long kept)
     {
@@ -108,13 +110,15 @@ internal sealed class CpuThresholdTracker : ILayerSelector
     /// A band buffer of at least <paramref name="length"/> values (<see cref="ScratchArrays"/>): a layer-sized array per
     /// search would otherwise land on the large-object heap and bring a full collection every few searches.
     /// </summary>
-    private void EnsureBand(int length)
+    private float[] Band(int length)
     {
         if (_band.Length < length)
         {
             Dispose();
             _band = ScratchArrays.Rent<float>(length);
         }
+
+        return _band;
     }
 
     /// <summary>The p-th smallest score t and whether the (p+1)-th equals it.</summary>
@@ -132,14 +136,41 @@ internal sealed class CpuThresholdTracker : ILayerSelector
             return Exact(s);
         }
 
-        long c = CountAtMost(s, tau);
+        // After a step that found the threshold in a sparse band, the band on the side it moved to is gathered first:
+        // that pass also counts the scores ≤ τ (below lo, plus the band when it lies below τ), so when the threshold
+        // keeps drifting the same way one pass replaces the count and the gather. Otherwise (a count hit last time,
+        // or a dense band, where gathering costs more than counting) the count comes first.
+        double delta = Delta > 0 ? Delta : Math.Max(1e-6, Math.Abs(tau) * 1e-4);
+        int firstAttempt = 0;
+        long c;
+        if (_guessSide)
+        {
+            bool below = _movedDown;
+            var (atMostLo, m) = Gather(s, below ? (float)(tau - delta) : tau, below ? tau : (float)(tau + delta), Band(s.Length));
+            c = below ? atMostLo + m : atMostLo;
+            if (c != p && (c > p) == below)
+            {
+                if (Rank(p - atMostLo, m) is { } rank)
+                {
+                    return BandHit(m, rank, delta);
+                }
+
+                firstAttempt = 1; // the first attempt's band was the guess
+            }
+        }
+        else
+        {
+            c = CountAtMost(s, tau);
+        }
+
         if (c == p)
         {
             CountHits++;
+            _guessSide = false;
             return (tau, false);
         }
 
-        double delta = Delta > 0 ? Delta : Math.Max(1e-6, Math.Abs(tau) * 1e-4);
+        _movedDown = c > p;
         for (int attempt = 0; attempt <= MaxWidenings; attempt++, delta *= 4)
         {
             float lo, hi;
@@ -154,27 +185,33 @@ internal sealed class CpuThresholdTracker : ILayerSelector
                 hi = (float)(tau + delta);
             }
 
-            if (!(lo < hi))
+            if (attempt < firstAttempt || !(lo < hi))
             {
                 continue;
             }
 
             // One pass: count ≤ lo, gather the values in (lo, hi].
-            EnsureBand(s.Length);
-            var (below, m) = Gather(s, lo, hi, _band);
-
-            long rank = p - below; // 1-based rank of the p-th smallest inside the band
-            if (rank < 1 || rank + 1 > m)
+            var (atMostLo, m) = Gather(s, lo, hi, Band(s.Length));
+            if (Rank(p - atMostLo, m) is { } rank)
             {
-                continue;
+                return BandHit(m, rank, delta);
             }
-
-            BandHits++;
-            return Finish(Select(_band.AsSpan(0, m), (int)rank), delta);
         }
 
+        _guessSide = false;
         return Exact(s);
     }
+
+    /// <summary>The threshold from a band of <paramref name="m"/> gathered scores; guessing the side next time pays when the band is sparse.</summary>
+    private (float T, bool Tie) BandHit(int m, int rank, double delta)
+    {
+        BandHits++;
+        _guessSide = m <= Count / 16;
+        return Finish(Select(_band.AsSpan(0, m), rank), delta);
+    }
+
+    /// <summary>The 1-based rank of the p-th smallest inside a band of <paramref name="m"/> values, when it and the next lie there.</summary>
+    private static int? Rank(long rank, int m) => rank >= 1 && rank + 1 <= m ? (int)rank : null;
 
     /// <summary>
     /// The exact selection (first step, or a band that missed): brackets from an evenly spaced sample of 4,096 scores
@@ -184,21 +221,20 @@ internal sealed class CpuThresholdTracker : ILayerSelector
     private (float T, bool Tie) Exact(ReadOnlySpan<float> s)
     {
         ExactSelections++;
-        EnsureBand(s.Length);
+        var band = Band(s.Length);
         long p = Count - Kept;
         if (s.Length > 4 * SampleSize)
         {
             var (lo, hi) = SampleBrackets(s, p);
-            var (below, m) = Gather(s, lo, hi, _band);
-            long rank = p - below;
-            if (rank >= 1 && rank + 1 <= m)
+            var (below, m) = Gather(s, lo, hi, band);
+            if (Rank(p - below, m) is { } rank)
             {
-                return Finish(Select(_band.AsSpan(0, m), (int)rank), Delta);
+                return Finish(Select(band.AsSpan(0, m), rank), Delta);
             }
         }
 
-        s.CopyTo(_band);
-        return Finish(Select(_band.AsSpan(0, s.Length), (int)p), Delta);
+        s.CopyTo(band);
+        return Finish(Select(band.AsSpan(0, s.Length), (int)p), Delta);
     }
 
     /// <summary>Brackets (lo, hi] around the p-th smallest score (and the next one) from an evenly spaced sample.</summary>
@@ -247,24 +283,18 @@ internal sealed class CpuThresholdTracker : ILayerSelector
 
     private static long CountAtMost(ReadOnlySpan<float> s, float tau)
     {
-        int width = Vector<float>.Count;
         var threshold = new Vector<float>(tau);
         var acc = Vector<int>.Zero;
-        int i = 0;
         var vectors = MemoryMarshal.Cast<float, Vector<float>>(s);
         foreach (var v in vectors)
         {
             acc -= Vector.LessThanOrEqual(v, threshold);
         }
 
-        i = vectors.Length * width;
         long c = Vector.Sum(acc);
-        for (; i < s.Length; i++)
+        for (int i = vectors.Length * Vector<float>.Count; i < s.Length; i++)
         {
-            if (s[i] <= tau)
-            {
-                c++;
-            }
+            c += s[i] <= tau ? 1 : 0;
         }
 
         return c;
@@ -347,20 +377,40 @@ internal sealed class CpuThresholdTracker : ILayerSelector
         }
     }
 
-    /// <summary>T = {s &gt; t} plus the lowest-index scores equal to t up to k: collect T \ M and M \ T.</summary>
+    /// <summary>
+    /// T = {s &gt; t} plus the lowest-index scores equal to t up to k: collect T \ M and M \ T. Eight scores at a
+    /// time, as <see cref="Differences"/>, the equal ones kept from the lowest index while the tie budget lasts.
+    /// </summary>
     private void DifferencesWithTies(ReadOnlySpan<float> s, ReadOnlySpan<byte> m, float t)
     {
-        long above = 0;
-        foreach (var v in s)
+        long ties = Kept - CountAbove(s, t);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            if (v > t)
+            var vt = Vector256.Create(t);
+            ref float start = ref MemoryMarshal.GetReference(s);
+            ref byte mask = ref MemoryMarshal.GetReference(m);
+            for (; i + 8 <= s.Length; i += 8)
             {
-                above++;
+                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                uint keep = Vector256.GreaterThan(v, vt).ExtractMostSignificantBits();
+                for (uint equal = Vector256.Equals(v, vt).ExtractMostSignificantBits(); equal != 0 && ties > 0; equal &= equal - 1, ties--)
+                {
+                    keep |= equal & (0u - equal); // the lowest equal score left
+                }
+
+                ulong bytes = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref mask, i));
+                uint diff = keep ^ (uint)((bytes * 0x0102040810204080UL) >> 56);
+                while (diff != 0)
+                {
+                    int l = BitOperations.TrailingZeroCount(diff);
+                    ((keep >> l & 1) != 0 ? _revive : _drop).Add(i + l);
+                    diff &= diff - 1;
+                }
             }
         }
 
-        long ties = Kept - above;
-        for (int i = 0; i < s.Length; i++)
+        for (; i < s.Length; i++)
         {
             bool keep = s[i] > t || (s[i] == t && ties-- > 0);
             if (keep != (m[i] != 0))
@@ -368,5 +418,24 @@ internal sealed class CpuThresholdTracker : ILayerSelector
                 (keep ? _revive : _drop).Add(i);
             }
         }
+    }
+
+    private static long CountAbove(ReadOnlySpan<float> s, float t)
+    {
+        var threshold = new Vector<float>(t);
+        var acc = Vector<int>.Zero;
+        var vectors = MemoryMarshal.Cast<float, Vector<float>>(s);
+        foreach (var v in vectors)
+        {
+            acc -= Vector.GreaterThan(v, threshold);
+        }
+
+        long c = Vector.Sum(acc);
+        for (int i = vectors.Length * Vector<float>.Count; i < s.Length; i++)
+        {
+            c += s[i] > t ? 1 : 0;
+        }
+
+        return c;
     }
 }
