@@ -1,15 +1,13 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
 
 namespace Sparsity.Search;
 
 /// <summary>
 /// The CPU implementation of the incremental threshold (see <see cref="ThresholdTracker"/> for the method):
-/// the same selection done in C# over the tensors' memory, with SIMD counting, so that a step costs one or
-/// two linear passes with no temporary tensors. Requires float32 contiguous CPU scores and a bool CPU mask.
+/// the same selection done in C# over the tensors' memory with the SIMD passes of <see cref="SelectionPasses"/>, so
+/// that a step costs two or three linear passes with no temporary tensors. Requires float32 contiguous CPU scores and
+/// a bool CPU mask.
 /// </summary>
 internal sealed class CpuThresholdTracker : ILayerSelector
 {
@@ -78,11 +76,11 @@ internal sealed class CpuThresholdTracker : ILayerSelector
         }
         else if (!tie)
         {
-            Differences(s, m, t);
+            SelectionPasses.Differences(s, m, t, _revive, _drop);
         }
         else
         {
-            DifferencesWithTies(s, m, t);
+            SelectionPasses.DifferencesWithTies(s, m, t, Kept, _revive, _drop);
         }
 
         return new SwapProposal(ToTensor(_revive), ToTensor(_drop), tie);
@@ -146,7 +144,7 @@ internal sealed class CpuThresholdTracker : ILayerSelector
         if (_guessSide)
         {
             bool below = _movedDown;
-            var (atMostLo, m) = Gather(s, below ? (float)(tau - delta) : tau, below ? tau : (float)(tau + delta), Band(s.Length));
+            var (atMostLo, m) = SelectionPasses.Gather(s, below ? (float)(tau - delta) : tau, below ? tau : (float)(tau + delta), Band(s.Length));
             c = below ? atMostLo + m : atMostLo;
             if (c != p && (c > p) == below)
             {
@@ -160,7 +158,7 @@ internal sealed class CpuThresholdTracker : ILayerSelector
         }
         else
         {
-            c = CountAtMost(s, tau);
+            c = SelectionPasses.Count(s, tau, above: false);
         }
 
         if (c == p)
@@ -191,7 +189,7 @@ internal sealed class CpuThresholdTracker : ILayerSelector
             }
 
             // One pass: count ≤ lo, gather the values in (lo, hi].
-            var (atMostLo, m) = Gather(s, lo, hi, Band(s.Length));
+            var (atMostLo, m) = SelectionPasses.Gather(s, lo, hi, Band(s.Length));
             if (Rank(p - atMostLo, m) is { } rank)
             {
                 return BandHit(m, rank, delta);
@@ -226,7 +224,7 @@ internal sealed class CpuThresholdTracker : ILayerSelector
         if (s.Length > 4 * SampleSize)
         {
             var (lo, hi) = SampleBrackets(s, p);
-            var (below, m) = Gather(s, lo, hi, band);
+            var (below, m) = SelectionPasses.Gather(s, lo, hi, band);
             if (Rank(p - below, m) is { } rank)
             {
                 return Finish(Select(band.AsSpan(0, m), rank), Delta);
@@ -279,163 +277,5 @@ internal sealed class CpuThresholdTracker : ILayerSelector
         }
 
         return (t, next);
-    }
-
-    private static long CountAtMost(ReadOnlySpan<float> s, float tau)
-    {
-        var threshold = new Vector<float>(tau);
-        var acc = Vector<int>.Zero;
-        var vectors = MemoryMarshal.Cast<float, Vector<float>>(s);
-        foreach (var v in vectors)
-        {
-            acc -= Vector.LessThanOrEqual(v, threshold);
-        }
-
-        long c = Vector.Sum(acc);
-        for (int i = vectors.Length * Vector<float>.Count; i < s.Length; i++)
-        {
-            c += s[i] <= tau ? 1 : 0;
-        }
-
-        return c;
-    }
-
-    /// <summary>Counts scores ≤ lo and copies the scores in (lo, hi] to <paramref name="band"/>.</summary>
-    private static (long Below, int Count) Gather(ReadOnlySpan<float> s, float lo, float hi, float[] band)
-    {
-        long below = 0;
-        int m = 0;
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vlo = Vector256.Create(lo);
-            var vhi = Vector256.Create(hi);
-            ref float start = ref MemoryMarshal.GetReference(s);
-            for (; i + 8 <= s.Length; i += 8)
-            {
-                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-                uint atMostLo = Vector256.LessThanOrEqual(v, vlo).ExtractMostSignificantBits();
-                uint atMostHi = Vector256.LessThanOrEqual(v, vhi).ExtractMostSignificantBits();
-                below += BitOperations.PopCount(atMostLo);
-                uint inBand = atMostHi & ~atMostLo;
-                while (inBand != 0)
-                {
-                    int l = BitOperations.TrailingZeroCount(inBand);
-                    band[m++] = s[i + l];
-                    inBand &= inBand - 1;
-                }
-            }
-        }
-
-        for (; i < s.Length; i++)
-        {
-            float v = s[i];
-            if (v <= lo)
-            {
-                below++;
-            }
-            else if (v <= hi)
-            {
-                band[m++] = v;
-            }
-        }
-
-        return (below, m);
-    }
-
-    /// <summary>T = {s &gt; t}: collect T \ M and M \ T.</summary>
-    private void Differences(ReadOnlySpan<float> s, ReadOnlySpan<byte> m, float t)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vt = Vector256.Create(t);
-            ref float start = ref MemoryMarshal.GetReference(s);
-            ref byte mask = ref MemoryMarshal.GetReference(m);
-            for (; i + 8 <= s.Length; i += 8)
-            {
-                uint above = Vector256.GreaterThan(Vector256.LoadUnsafe(ref start, (nuint)i), vt).ExtractMostSignificantBits();
-                ulong bytes = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref mask, i));
-                uint kept = (uint)((bytes * 0x0102040810204080UL) >> 56); // bit l = byte l (bytes are 0 or 1)
-                uint diff = above ^ kept;
-                while (diff != 0)
-                {
-                    int l = BitOperations.TrailingZeroCount(diff);
-                    ((above >> l & 1) != 0 ? _revive : _drop).Add(i + l);
-                    diff &= diff - 1;
-                }
-            }
-        }
-
-        for (; i < s.Length; i++)
-        {
-            bool keep = s[i] > t;
-            if (keep != (m[i] != 0))
-            {
-                (keep ? _revive : _drop).Add(i);
-            }
-        }
-    }
-
-    /// <summary>
-    /// T = {s &gt; t} plus the lowest-index scores equal to t up to k: collect T \ M and M \ T. Eight scores at a
-    /// time, as <see cref="Differences"/>, the equal ones kept from the lowest index while the tie budget lasts.
-    /// </summary>
-    private void DifferencesWithTies(ReadOnlySpan<float> s, ReadOnlySpan<byte> m, float t)
-    {
-        long ties = Kept - CountAbove(s, t);
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vt = Vector256.Create(t);
-            ref float start = ref MemoryMarshal.GetReference(s);
-            ref byte mask = ref MemoryMarshal.GetReference(m);
-            for (; i + 8 <= s.Length; i += 8)
-            {
-                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
-                uint keep = Vector256.GreaterThan(v, vt).ExtractMostSignificantBits();
-                for (uint equal = Vector256.Equals(v, vt).ExtractMostSignificantBits(); equal != 0 && ties > 0; equal &= equal - 1, ties--)
-                {
-                    keep |= equal & (0u - equal); // the lowest equal score left
-                }
-
-                ulong bytes = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref mask, i));
-                uint diff = keep ^ (uint)((bytes * 0x0102040810204080UL) >> 56);
-                while (diff != 0)
-                {
-                    int l = BitOperations.TrailingZeroCount(diff);
-                    ((keep >> l & 1) != 0 ? _revive : _drop).Add(i + l);
-                    diff &= diff - 1;
-                }
-            }
-        }
-
-        for (; i < s.Length; i++)
-        {
-            bool keep = s[i] > t || (s[i] == t && ties-- > 0);
-            if (keep != (m[i] != 0))
-            {
-                (keep ? _revive : _drop).Add(i);
-            }
-        }
-    }
-
-    private static long CountAbove(ReadOnlySpan<float> s, float t)
-    {
-        var threshold = new Vector<float>(t);
-        var acc = Vector<int>.Zero;
-        var vectors = MemoryMarshal.Cast<float, Vector<float>>(s);
-        foreach (var v in vectors)
-        {
-            acc -= Vector.GreaterThan(v, threshold);
-        }
-
-        long c = Vector.Sum(acc);
-        for (int i = vectors.Length * Vector<float>.Count; i < s.Length; i++)
-        {
-            c += s[i] > t ? 1 : 0;
-        }
-
-        return c;
     }
 }
