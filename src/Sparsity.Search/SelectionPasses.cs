@@ -76,46 +76,19 @@ internal static class SelectionPasses
     }
 
     /// <summary>T = {s &gt; t}: collect T \ M and M \ T.</summary>
-    public static void Differences(ReadOnlySpan<float> s, ReadOnlySpan<byte> m, float t, List<long> revive, List<long> drop)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vt = Vector256.Create(t);
-            ref float start = ref MemoryMarshal.GetReference(s);
-            ref byte mask = ref MemoryMarshal.GetReference(m);
-            for (; i + 8 <= s.Length; i += 8)
-            {
-                uint above = Vector256.GreaterThan(Vector256.LoadUnsafe(ref start, (nuint)i), vt).ExtractMostSignificantBits();
-                ulong bytes = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref mask, i));
-                uint kept = (uint)((bytes * 0x0102040810204080UL) >> 56); // bit l = byte l (bytes are 0 or 1)
-                uint diff = above ^ kept;
-                while (diff != 0)
-                {
-                    int l = BitOperations.TrailingZeroCount(diff);
-                    ((above >> l & 1) != 0 ? revive : drop).Add(i + l);
-                    diff &= diff - 1;
-                }
-            }
-        }
+    public static void Differences(ReadOnlySpan<float> s, ReadOnlySpan<byte> m, float t, List<long> revive, List<long> drop) =>
+        Collect(s, m, t, ties: 0, revive, drop);
 
-        for (; i < s.Length; i++)
-        {
-            bool keep = s[i] > t;
-            if (keep != (m[i] != 0))
-            {
-                (keep ? revive : drop).Add(i);
-            }
-        }
-    }
+    /// <summary>T = {s &gt; t} plus the lowest-index scores equal to t up to <paramref name="kept"/> in all: collect T \ M and M \ T.</summary>
+    public static void DifferencesWithTies(ReadOnlySpan<float> s, ReadOnlySpan<byte> m, float t, long kept, List<long> revive, List<long> drop) =>
+        Collect(s, m, t, kept - Count(s, t, above: true), revive, drop);
 
     /// <summary>
-    /// T = {s &gt; t} plus the lowest-index scores equal to t up to k: collect T \ M and M \ T. Eight scores at a
-    /// time, as <see cref="Differences"/>, the equal ones kept from the lowest index while the tie budget lasts.
+    /// T = {s &gt; t} plus the first <paramref name="ties"/> scores equal to t: collect T \ M and M \ T, 8 scores at a
+    /// time (the equal ones taken from the lowest index while the budget lasts), then the tail one at a time.
     /// </summary>
-    public static void DifferencesWithTies(ReadOnlySpan<float> s, ReadOnlySpan<byte> m, float t, long kept, List<long> revive, List<long> drop)
+    private static void Collect(ReadOnlySpan<float> s, ReadOnlySpan<byte> m, float t, long ties, List<long> revive, List<long> drop)
     {
-        long ties = kept - Count(s, t, above: true);
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
@@ -132,7 +105,7 @@ internal static class SelectionPasses
                 }
 
                 ulong bytes = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref mask, i));
-                uint diff = keep ^ (uint)((bytes * 0x0102040810204080UL) >> 56);
+                uint diff = keep ^ (uint)((bytes * 0x0102040810204080UL) >> 56); // bit l = byte l (bytes are 0 or 1)
                 while (diff != 0)
                 {
                     int l = BitOperations.TrailingZeroCount(diff);
