@@ -238,15 +238,23 @@ internal sealed class CpuThresholdTracker : ILayerSelector
     /// <summary>Brackets (lo, hi] around the p-th smallest score (and the next one) from an evenly spaced sample.</summary>
     private static (float Lo, float Hi) SampleBrackets(ReadOnlySpan<float> s, long p)
     {
-        var sample = new float[SampleSize];
-        long stride = s.Length / SampleSize;
-        for (int i = 0; i < SampleSize; i++)
+        var rented = ScratchArrays.Rent<float>(SampleSize);
+        try
         {
-            sample[i] = s[(int)(i * stride)];
-        }
+            var sample = rented.AsSpan(0, SampleSize);
+            long stride = s.Length / SampleSize;
+            for (int i = 0; i < SampleSize; i++)
+            {
+                sample[i] = s[(int)(i * stride)];
+            }
 
-        var (lo, _, hi, _) = Quickselect.Brackets<float>(sample, q: (double)p / s.Length, room: 1); // room for the (p+1)-th
-        return (lo, hi);
+            var (lo, _, hi, _) = Quickselect.Brackets(sample, q: (double)p / s.Length, room: 1); // room for the (p+1)-th
+            return (lo, hi);
+        }
+        finally
+        {
+            ScratchArrays.Return(rented);
+        }
     }
 
     private (float T, bool Tie) Finish((float T, float Next) selected, double delta)

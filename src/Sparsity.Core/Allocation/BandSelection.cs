@@ -59,23 +59,31 @@ internal static class BandSelection
     private static (T Lower, T Upper) Brackets<T>(IReadOnlyList<ArraySegment<T>> segments, long total, long rank)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var sample = new T[SampleSize];
-        long stride = total / SampleSize;
-        int segment = 0;
-        long offset = 0;
-        for (int i = 0; i < SampleSize; i++)
+        var rented = ScratchArrays.Rent<T>(SampleSize);
+        try
         {
-            long index = i * stride;
-            while (index >= offset + segments[segment].Count)
+            var sample = rented.AsSpan(0, SampleSize);
+            long stride = total / SampleSize;
+            int segment = 0;
+            long offset = 0;
+            for (int i = 0; i < SampleSize; i++)
             {
-                offset += segments[segment++].Count;
+                long index = i * stride;
+                while (index >= offset + segments[segment].Count)
+                {
+                    offset += segments[segment++].Count;
+                }
+
+                sample[i] = segments[segment][(int)(index - offset)];
             }
 
-            sample[i] = segments[segment][(int)(index - offset)];
+            var (lower, _, upper, _) = Quickselect.Brackets(sample, q: (double)(total - rank) / total); // q: the fraction below the rank-th largest
+            return (lower, upper);
         }
-
-        var (lower, _, upper, _) = Quickselect.Brackets<T>(sample, q: (double)(total - rank) / total); // q: the fraction below the rank-th largest
-        return (lower, upper);
+        finally
+        {
+            ScratchArrays.Return(rented);
+        }
     }
 
     /// <summary>
